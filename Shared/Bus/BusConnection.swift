@@ -1,0 +1,262 @@
+import CZeroMQ
+import Contracts
+import Foundation
+import Logging
+import Synchronization
+
+/// What a ``BusConnection`` listens to. libzmq matches subscriptions by prefix; the connection
+/// also drops messages whose topic is not exactly wanted, so `.exact("edge")` does not
+/// deliver `edge.<other>`.
+public enum Subscription: Hashable, Sendable {
+    /// Exactly this topic.
+    case exact(String)
+    /// Every topic starting with this text (`""`: everything).
+    case prefix(String)
+
+    var zmqPrefix: String {
+        switch self {
+        case .exact(let topic), .prefix(let topic): topic
+        }
+    }
+
+    func matches(_ topic: String) -> Bool {
+        switch self {
+        case .exact(let wanted): topic == wanted
+        case .prefix(let prefix): topic.hasPrefix(prefix)
+        }
+    }
+}
+
+/// A process's connection to the bus: one PUB socket to the bus's XSUB side and one SUB socket
+/// to its XPUB side, owned by one dedicated thread (`zmq_poll` over the SUB socket and an
+/// inproc wake-up socket). Any thread or task may publish without blocking; received messages
+/// arrive on ``messages`` without polling.
+public final class BusConnection: Sendable {
+    /// Where the bus is and how the sockets behave.
+    public struct Configuration: Sendable {
+        /// The bus's XSUB endpoint, where this connection publishes. Default `tcp://127.0.0.1:5550`.
+        public var publishEndpoint = "tcp://127.0.0.1:5550"
+        /// The bus's XPUB endpoint, where this connection subscribes. Default `tcp://127.0.0.1:5551`.
+        public var subscribeEndpoint = "tcp://127.0.0.1:5551"
+        /// libzmq options for both sockets. Default: ``SocketOptions``'s documented defaults.
+        public var socketOptions = SocketOptions()
+        /// Received messages waiting for the consumer before newer ones are dropped and counted;
+        /// `nil` (the default) keeps them all.
+        public var receiveBufferLimit: Int? = nil
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// Counters since the connection opened.
+    public struct Statistics: Sendable, Equatable {
+        /// Messages handed to the PUB socket.
+        public var published: Int
+        /// Messages delivered on ``messages``.
+        public var received: Int
+        /// Messages dropped because they could not be read (each logged once).
+        public var malformed: Int
+        /// Messages dropped because the consumer was behind by more than `receiveBufferLimit`.
+        public var dropped: Int
+    }
+
+    private enum Command {
+        case send([Data])
+        case subscribe(Subscription)
+        case unsubscribe(Subscription)
+        case close
+    }
+
+    private struct Outbox {
+        var commands: [Command] = []
+        var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var finished = false
+    }
+
+    /// Every received message that matches a subscription, in arrival order.
+    public let messages: AsyncStream<Envelope>
+    private let continuation: AsyncStream<Envelope>.Continuation
+    private let outbox = Mutex(Outbox())
+    private let context: ZMQContext
+    private let sockets: Mutex<Sockets>
+    private let counters = Mutex(Statistics(published: 0, received: 0, malformed: 0, dropped: 0))
+    private let logger: Logger
+
+    /// The sockets, reached only under the mutex: the wake-up PUSH by publishers, the rest by
+    /// the bus thread (which holds no lock while polling: it takes them once at start).
+    private struct Sockets: @unchecked Sendable {
+        var push: ZMQSocket
+        var pull: ZMQSocket
+        var pub: ZMQSocket
+        var sub: ZMQSocket
+    }
+
+    /// Opens the sockets, connects them to the bus and starts the bus thread.
+    public init(configuration: Configuration = .init(), logger: Logger) throws(ZMQError) {
+        self.logger = logger
+        context = ZMQContext()
+        let wakeEndpoint = "inproc://bus-wake-\(MessageID.make())"
+        let pull = try ZMQSocket(context: context, type: .pull)
+        try pull.bind(wakeEndpoint)
+        let push = try ZMQSocket(context: context, type: .push)
+        try push.set(ZMQ_LINGER, 0)
+        try push.set(ZMQ_SNDHWM, 0)
+        try push.connect(wakeEndpoint)
+        let pub = try ZMQSocket(context: context, type: .pub)
+        try configuration.socketOptions.apply(to: pub)
+        try pub.connect(configuration.publishEndpoint)
+        let sub = try ZMQSocket(context: context, type: .sub)
+        try configuration.socketOptions.apply(to: sub)
+        try sub.set(ZMQ_LINGER, 0)
+        try sub.connect(configuration.subscribeEndpoint)
+        sockets = Mutex(Sockets(push: push, pull: pull, pub: pub, sub: sub))
+        let policy: AsyncStream<Envelope>.Continuation.BufferingPolicy =
+            configuration.receiveBufferLimit.map { .bufferingOldest($0) } ?? .unbounded
+        (messages, continuation) = AsyncStream.makeStream(of: Envelope.self, bufferingPolicy: policy)
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "switchboard-bus"
+        thread.start()
+    }
+
+    /// Queues `envelope` for publishing. Never blocks; safe from any thread or event loop.
+    public func publish(_ envelope: Envelope) {
+        enqueue(.send(envelope.encode()))
+    }
+
+    /// Starts receiving messages that match `subscription`.
+    public func subscribe(_ subscription: Subscription) {
+        enqueue(.subscribe(subscription))
+    }
+
+    /// Stops receiving messages for a subscription made before.
+    public func unsubscribe(_ subscription: Subscription) {
+        enqueue(.unsubscribe(subscription))
+    }
+
+    /// The counters so far.
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    /// Sends what is queued (within the linger time), closes the sockets and ends ``messages``.
+    public func close() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let resumeNow = outbox.withLock { box -> Bool in
+                if box.finished { return true }
+                box.closeWaiters.append(waiter)
+                return false
+            }
+            if resumeNow { waiter.resume() } else { enqueue(.close) }
+        }
+    }
+
+    private func enqueue(_ command: Command) {
+        outbox.withLock { box in
+            guard !box.closed else { return }
+            if case .close = command { box.closed = true }
+            let wasEmpty = box.commands.isEmpty
+            box.commands.append(command)
+            if wasEmpty {
+                // Only the empty → non-empty transition wakes the bus thread.
+                sockets.withLock { _ = try? $0.push.send([Data([1])]) }
+            }
+        }
+    }
+}
+
+extension BusConnection {
+    /// The bus thread: poll, run queued commands in order, drain received messages.
+    private func runLoop() {
+        let (pull, pub, sub) = sockets.withLock { ($0.pull, $0.pub, $0.sub) }
+        var subscriptions: [Subscription: Int] = [:]
+        var running = true
+        while running {
+            let readable: [Bool]
+            do {
+                readable = try zmqPollReadable([sub, pull], timeoutMilliseconds: -1)
+            } catch {
+                logger.critical("bus thread stops: \(error)")
+                break
+            }
+            if readable[1] {
+                while (try? pull.receive()) ?? nil != nil {}
+                let commands = outbox.withLock { box -> [Command] in
+                    defer { box.commands.removeAll(keepingCapacity: true) }
+                    return box.commands
+                }
+                for command in commands where running {
+                    running = execute(command, pub: pub, sub: sub, subscriptions: &subscriptions)
+                }
+            }
+            if readable[0] && running {
+                drain(sub, subscriptions: subscriptions)
+            }
+        }
+        sockets.withLock { sockets in
+            sockets.sub.close()
+            sockets.pub.close()
+            sockets.pull.close()
+            sockets.push.close()
+        }
+        context.terminate()
+        continuation.finish()
+        let waiters = outbox.withLock { box -> [CheckedContinuation<Void, Never>] in
+            box.finished = true
+            box.closed = true
+            defer { box.closeWaiters.removeAll() }
+            return box.closeWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    private func execute(_ command: Command, pub: ZMQSocket, sub: ZMQSocket,
+                         subscriptions: inout [Subscription: Int]) -> Bool
+    {
+        do {
+            switch command {
+            case .send(let frames):
+                try pub.send(frames)
+                counters.withLock { $0.published += 1 }
+            case .subscribe(let subscription):
+                try sub.set(ZMQ_SUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
+                subscriptions[subscription, default: 0] += 1
+            case .unsubscribe(let subscription):
+                guard let count = subscriptions[subscription] else { return true }
+                try sub.set(ZMQ_UNSUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
+                subscriptions[subscription] = count > 1 ? count - 1 : nil
+            case .close:
+                return false
+            }
+        } catch {
+            logger.error("bus command failed: \(error)")
+        }
+        return true
+    }
+
+    /// Receives what is waiting, at most a batch, so queued commands are not starved.
+    private func drain(_ sub: ZMQSocket, subscriptions: [Subscription: Int]) {
+        for _ in 0..<1024 {
+            let frames: [Data]
+            do {
+                guard let received = try sub.receive() else { return }
+                frames = received
+            } catch {
+                logger.error("bus receive failed: \(error)")
+                return
+            }
+            let envelope: Envelope
+            do {
+                envelope = try Envelope.decode(frames)
+            } catch {
+                counters.withLock { $0.malformed += 1 }
+                logger.warning("dropped a malformed bus message: \(error)")
+                continue
+            }
+            guard subscriptions.keys.contains(where: { $0.matches(envelope.topic) }) else { continue }
+            if case .dropped = continuation.yield(envelope) {
+                counters.withLock { $0.dropped += 1 }
+            } else {
+                counters.withLock { $0.received += 1 }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Contracts
+import Foundation
+
+/// One bus message: topic, header, body and binary attachments (ARCHITECTURE §2, frames 0…3+).
+///
+/// `encode()` and `decode(_:)` are exact inverses: `try Envelope.decode(e.encode()) == e`.
+public struct Envelope: Sendable, Equatable {
+    /// Frame 0: the topic, matched by prefix by subscribers.
+    public var topic: String
+    /// Frame 1: the header.
+    public var header: BusHeader
+    /// Frame 2: the body, UTF-8 JSON (event arguments, instructions, a hello, a life fact).
+    public var body: Data
+    /// Frames 3…: binary attachments, in the order of their placeholders in the body.
+    public var attachments: [Data]
+
+    /// An envelope with a raw JSON body.
+    public init(topic: String, header: BusHeader, body: Data, attachments: [Data] = []) {
+        self.topic = topic
+        self.header = header
+        self.body = body
+        self.attachments = attachments
+    }
+
+    /// An envelope whose body is `value` encoded as JSON.
+    public init<Body: Encodable>(topic: String, header: BusHeader, encoding value: Body,
+                                 attachments: [Data] = []) throws(EnvelopeError)
+    {
+        do {
+            self.init(topic: topic, header: header, body: try JSONCoding.encode(value), attachments: attachments)
+        } catch {
+            throw .badBody("cannot encode \(Body.self): \(error)")
+        }
+    }
+
+    /// The frames of this message, ready for `zmq_send`.
+    public func encode() -> [Data] {
+        // Encoding a BusHeader cannot fail: every field is a plain string, number or flag.
+        let headerFrame = (try? JSONCoding.encode(header)) ?? Data("{}".utf8)
+        return [Data(topic.utf8), headerFrame, body] + attachments
+    }
+
+    /// Reads the frames of one received message; every malformed message is a typed error.
+    public static func decode(_ frames: [Data]) throws(EnvelopeError) -> Envelope {
+        guard frames.count >= 3 else { throw .missingFrames(count: frames.count) }
+        guard let topic = String(data: frames[0], encoding: .utf8), !topic.isEmpty else { throw .badTopic }
+        let header: BusHeader
+        do {
+            header = try JSONCoding.decode(BusHeader.self, from: frames[1])
+        } catch {
+            if let probe = try? JSONCoding.decode(VersionProbe.self, from: frames[1]), let version = probe.v,
+               version != BusHeader.protocolVersion
+            {
+                throw .unsupportedVersion(version)
+            }
+            throw .badHeader(String(describing: error))
+        }
+        guard header.v == BusHeader.protocolVersion else { throw .unsupportedVersion(header.v) }
+        guard (try? JSONSerialization.jsonObject(with: frames[2], options: [.fragmentsAllowed])) != nil else {
+            throw .badBody("frame 2 is not JSON")
+        }
+        return Envelope(topic: topic, header: header, body: frames[2], attachments: Array(frames.dropFirst(3)))
+    }
+
+    /// Decodes the body as `type`.
+    public func decodeBody<Body: Decodable>(as type: Body.Type) throws(EnvelopeError) -> Body {
+        do {
+            return try JSONCoding.decode(type, from: body)
+        } catch {
+            throw .badBody("not a \(Body.self): \(error)")
+        }
+    }
+
+    private struct VersionProbe: Decodable { var v: Int? }
+}
+
+/// Why a received message could not be read. Each is logged once and the message dropped.
+public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Fewer than three frames (topic, header, body).
+    case missingFrames(count: Int)
+    /// Frame 0 is empty or not UTF-8.
+    case badTopic
+    /// Frame 1 is not a JSON header object with the required fields.
+    case badHeader(String)
+    /// Frame 1 names a protocol version this code does not speak.
+    case unsupportedVersion(Int)
+    /// Frame 2 is not JSON, or not the JSON the message type requires.
+    case badBody(String)
+
+    /// A one-line explanation.
+    public var description: String {
+        switch self {
+        case .missingFrames(let count): "missing frames: got \(count), need at least 3 (topic, header, body)"
+        case .badTopic: "bad topic: frame 0 must be non-empty UTF-8"
+        case .badHeader(let detail): "bad header: \(detail)"
+        case .unsupportedVersion(let version): "unsupported protocol version \(version) (this side speaks \(BusHeader.protocolVersion))"
+        case .badBody(let detail): "bad body: \(detail)"
+        }
+    }
+}

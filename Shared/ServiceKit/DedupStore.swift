@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// A reply as it was given, kept so that a repeated event gets the same answer.
+public struct StoredReply: Sendable, Equatable {
+    /// The reply's body (the JSON list of instructions).
+    public var body: Data
+    /// The reply's error code, when the handler failed.
+    public var error: String?
+
+    /// A stored reply with `body` and `error`.
+    public init(body: Data, error: String?) {
+        self.body = body
+        self.error = error
+    }
+}
+
+/// Remembers the ids of handled events with the reply given.
+public protocol DedupStore: Sendable {
+    /// The reply given to event `id`, if it was handled.
+    func reply(for id: String) async throws -> StoredReply?
+    /// Remembers `reply` for event `id`.
+    func record(_ reply: StoredReply, for id: String) async throws
+}
+
+/// Bounded memory: the newest `capacity` replies, for services without a database.
+public final class MemoryDedupStore: DedupStore {
+    private struct Storage {
+        var replies: [String: StoredReply] = [:]
+        var order: [String] = []
+        var head = 0
+    }
+
+    private let capacity: Int
+    private let storage = Mutex(Storage())
+
+    /// A store keeping at most `capacity` replies; the oldest is forgotten first.
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// The reply for `id`, if still remembered.
+    public func reply(for id: String) -> StoredReply? {
+        storage.withLock { $0.replies[id] }
+    }
+
+    /// Remembers `reply`, forgetting the oldest one past the capacity.
+    public func record(_ reply: StoredReply, for id: String) {
+        storage.withLock { storage in
+            if storage.replies.updateValue(reply, forKey: id) != nil { return }
+            if storage.order.count < capacity {
+                storage.order.append(id)
+            } else {
+                storage.replies[storage.order[storage.head]] = nil
+                storage.order[storage.head] = id
+                storage.head = (storage.head + 1) % capacity
+            }
+        }
+    }
+}
+
+/// The service's own SQLite file (table `bus_handled`), for services that write: the reply is
+/// stored in the same transaction as the work when the handler uses ``Context/write(_:)``.
+public struct SQLiteDedupStore: DedupStore {
+    let writer: any DatabaseWriter
+
+    /// A store in the database of `writer` (migrated by ``ServiceDatabase``).
+    public init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    /// The stored reply for `id`.
+    public func reply(for id: String) async throws -> StoredReply? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT body, error FROM bus_handled WHERE id = ?", arguments: [id])
+                .map { StoredReply(body: $0["body"], error: $0["error"]) }
+        }
+    }
+
+    /// Stores `reply` for `id` in its own transaction.
+    public func record(_ reply: StoredReply, for id: String) async throws {
+        try await writer.write { db in try Self.record(reply, for: id, in: db) }
+    }
+
+    /// Stores `reply` for `id` inside the caller's transaction.
+    static func record(_ reply: StoredReply, for id: String, in db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO bus_handled (id, body, error, handled_at) VALUES (?, ?, ?, ?)",
+                       arguments: [id, reply.body, reply.error, Int64(Date().timeIntervalSince1970 * 1000)])
+    }
+
+    /// Forgets replies older than `hours`.
+    func prune(olderThanHours hours: Int) async throws {
+        let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(hours) * 3_600_000
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM bus_handled WHERE handled_at < ?", arguments: [cutoff])
+        }
+    }
+}

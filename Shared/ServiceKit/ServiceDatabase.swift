@@ -1,0 +1,27 @@
+import Foundation
+import GRDB
+
+/// Opens a service's SQLite file through GRDB and runs its migrations, after ServiceKit's own.
+public enum ServiceDatabase {
+    /// Opens (creating if needed) `<directory>/<service>.sqlite` in WAL mode and migrates it.
+    public static func open(directory: String, service: String,
+                            migrations: @Sendable (inout DatabaseMigrator) -> Void) throws -> DatabasePool
+    {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let pool = try DatabasePool(path: "\(directory)/\(service).sqlite", configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("servicekit.1 bus_handled") { db in
+            try db.create(table: "bus_handled") { table in
+                table.primaryKey("id", .text)
+                table.column("body", .blob).notNull()
+                table.column("error", .text)
+                table.column("handled_at", .integer).notNull().indexed()
+            }
+        }
+        migrations(&migrator)
+        try migrator.migrate(pool)
+        return pool
+    }
+}

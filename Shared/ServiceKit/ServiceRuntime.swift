@@ -1,0 +1,88 @@
+import Bus
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs a ``ServiceDefinition`` on the bus: subscribes, announces itself in `hello` once its
+/// own hello came back, answers each event once (dedup), and stops gracefully.
+public final class ServiceRuntime: Service, Sendable {
+    let definition: ServiceDefinition
+    let configuration: ServiceConfiguration
+    let logger: Logger
+    let database: DatabasePool?
+    let dedup: any DedupStore
+    let started = Clock.millisecondsSinceEpoch()
+    let ready = Mutex(false)
+    private let connectionBox = Mutex<BusConnection?>(nil)
+
+    /// Opens the database (running migrations) so that a broken file fails the start, not an event.
+    public init(definition: ServiceDefinition, configuration: ServiceConfiguration, logger: Logger) throws {
+        self.definition = definition
+        self.configuration = configuration
+        self.logger = logger
+        if let migrations = definition.migrations {
+            let pool = try ServiceDatabase.open(directory: configuration.dataDirectory, service: definition.name,
+                                                migrations: migrations)
+            database = pool
+            dedup = SQLiteDedupStore(writer: pool)
+        } else {
+            database = nil
+            dedup = MemoryDedupStore(capacity: configuration.dedupCapacity)
+        }
+    }
+
+    /// `true` once the service heard its own hello back and announces itself.
+    public var isReady: Bool { ready.withLock { $0 } }
+
+    /// Connects, serves until graceful shutdown, then lets queued replies go out and closes.
+    public func run() async throws {
+        let connection = try BusConnection(configuration: configuration.bus, logger: logger)
+        connectionBox.withLock { $0 = connection }
+        connection.subscribe(.exact(Topic.service(definition.name)))
+        if !definition.lifeHandlers.isEmpty { connection.subscribe(.exact(Topic.life)) }
+        connection.subscribe(.exact(Topic.hello))
+        if let store = dedup as? SQLiteDedupStore {
+            try await store.prune(olderThanHours: configuration.dedupRetentionHours)
+        }
+        logger.info("starting", metadata: ["instance": "\(configuration.instance)",
+                                           "handles": "\(definition.routes.map(\.description))"])
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.announce(on: connection) }
+                group.addTask {
+                    for await envelope in connection.messages {
+                        if Task.isCancelled { break }
+                        // A task of its own: shutdown cancels the loop, never a half-done handler.
+                        await Task { await self.process(envelope, on: connection) }.value
+                    }
+                }
+            }
+        }
+        await connection.close()
+        logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
+    }
+
+    /// Probes every 100 ms until ready, then says hello every interval.
+    private func announce(on connection: BusConnection) async {
+        while !Task.isCancelled {
+            let isReady = self.isReady
+            connection.publish(helloEnvelope(ready: isReady))
+            let pause = isReady ? configuration.helloIntervalMilliseconds : 100
+            try? await Task.sleep(for: .milliseconds(pause))
+        }
+    }
+
+    func helloEnvelope(ready: Bool) -> Envelope {
+        let hello = Hello(service: definition.name, instance: configuration.instance, started: started,
+                          ready: ready, handles: definition.routes,
+                          life: definition.lifeHandlers.keys.sorted { $0.rawValue < $1.rawValue },
+                          interval: configuration.helloIntervalMilliseconds)
+        let header = BusHeader(type: .hello, from: configuration.instance)
+        // A Hello always encodes.
+        return (try? Envelope(topic: Topic.hello, header: header, encoding: hello))
+            ?? Envelope(topic: Topic.hello, header: header, body: Data("{}".utf8))
+    }
+}

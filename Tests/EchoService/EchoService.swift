@@ -1,0 +1,68 @@
+import Contracts
+import Foundation
+import GRDB
+import ServiceKit
+
+/// A small service for the bus and edge tests. It keeps every effect it has in SQLite so that
+/// a test can count them: an event that was done twice would show twice.
+///
+/// - `/ echo …args` → an ack with the same arguments, and the event `echo` with them to the sender.
+/// - `/ record {"key": …}` → one row in `effects`, acked with `{"stored": key}`.
+/// - `/ broadcast {"room": …, "event": …, "args": [...]}` → that event to the room.
+/// - `/ join {"room": …}` → the sender joins the room.
+/// - `/ fail` → the handler throws (the reply carries `INTERNAL_ERROR`).
+///
+/// `ECHO_DELAY_MS` slows every handler down, so that a test can kill the service mid-work.
+enum EchoService {
+    static func definition(delayMilliseconds: Int) -> ServiceDefinition {
+        var definition = ServiceDefinition(name: "echo")
+        definition.migrations = { migrator in
+            migrator.registerMigration("echo.1 effects") { db in
+                try db.create(table: "effects") { table in
+                    table.autoIncrementedPrimaryKey("seq")
+                    table.column("event_id", .text).notNull()
+                    table.column("key", .text)
+                }
+            }
+        }
+        let pause: @Sendable () async -> Void = {
+            if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
+        }
+        definition.on("/", "echo") { event, _ in
+            await pause()
+            var instructions = event.acknowledge(event.args)
+            if let sid = event.sid {
+                instructions.append(.emit(Emit(ns: event.route.ns, event: "echo", args: event.args,
+                                               to: Audience(sids: [sid]))))
+            }
+            return instructions
+        }
+        definition.on("/", "record") { event, context in
+            await pause()
+            let key = event.args.first?["key"]?.jsonText ?? "null"
+            let eventID = event.header.id
+            return try await context.write { db in
+                try db.execute(sql: "INSERT INTO effects (event_id, key) VALUES (?, ?)", arguments: [eventID, key])
+                return event.acknowledge([["stored": event.args.first?["key"] ?? nil]])
+            }
+        }
+        definition.on("/", "broadcast") { event, _ in
+            guard let room = event.args.first?["room"]?.stringValue,
+                  let name = event.args.first?["event"]?.stringValue else { return event.acknowledge([["error": "BAD_REQUEST"]]) }
+            let args = event.args.first?["args"]?.arrayValue ?? []
+            return [.emit(Emit(ns: event.route.ns, event: name, args: args, to: Audience(rooms: [room])))]
+                + event.acknowledge([["sent": true]])
+        }
+        definition.on("/", "join") { event, _ in
+            guard let room = event.args.first?["room"]?.stringValue, let sid = event.sid else {
+                return event.acknowledge([["error": "BAD_REQUEST"]])
+            }
+            return [.join(Membership(ns: event.route.ns, rooms: [room], sids: [sid]))] + event.acknowledge([["joined": .string(room)]])
+        }
+        definition.on("/", "fail") { _, _ in
+            struct Deliberate: Error {}
+            throw Deliberate()
+        }
+        return definition
+    }
+}
