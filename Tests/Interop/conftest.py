@@ -1,0 +1,120 @@
+"""Interop test harness: starts the real binaries (built once by deploy/test) on free loopback
+ports, with their own data folder, and stops them at the end of each test."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("SWITCHBOARD_BIN", ROOT / ".build" / "debug"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """One started process, its log file, and how to stop it."""
+
+    def __init__(self, name, argv, env, log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}-{int(time.time() * 1000)}.log"
+        self.log = open(self.log_path, "wb")
+        self.popen = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+    def signal(self, sig):
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+
+    def kill9(self):
+        self.signal(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def stop(self, timeout=10):
+        self.signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            return None
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text, timeout=20.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.output():
+                return True
+            if self.popen.poll() is not None:
+                raise AssertionError(f"{self.name} exited ({self.popen.returncode}):\n{self.output()}")
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name}: '{text}' not logged within {timeout}s:\n{self.output()}")
+
+
+class Cluster:
+    """The processes of one test, all on the same private bus."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp = tmp_path
+        self.data = tmp_path / "data"
+        self.env = dict(os.environ)
+        self.env.update({
+            "BUS_PUBLISH": f"tcp://127.0.0.1:{free_port()}",
+            "BUS_SUBSCRIBE": f"tcp://127.0.0.1:{free_port()}",
+            "SWITCHBOARD_DATA": str(self.data),
+            "LOG_LEVEL": "info",
+        })
+        self.procs: list[Proc] = []
+
+    def start(self, binary, name=None, extra_env=None, args=()):
+        env = dict(self.env)
+        env.update(extra_env or {})
+        proc = Proc(name or binary, [str(BIN / binary), *args], env, self.tmp)
+        self.procs.append(proc)
+        return proc
+
+    def start_bus(self):
+        proc = self.start("bus")
+        proc.wait_for_log("bus forwarding")
+        return proc
+
+    def start_service(self, binary, name=None, extra_env=None):
+        proc = self.start(binary, name=name, extra_env=extra_env)
+        proc.wait_for_log("ready: heard our own hello back")
+        return proc
+
+    def switchboard(self, *args, timeout=120, check=False):
+        """Runs the CLI to completion on this cluster's bus."""
+        result = subprocess.run([str(BIN / "switchboard"), *args], env=self.env, capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"switchboard {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def switchboard_background(self, *args, name="switchboard"):
+        return self.start("switchboard", name=name, args=args)
+
+    def stop_all(self):
+        for proc in reversed(self.procs):
+            proc.stop()
+
+
+def json_lines(text: str):
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path)
+    yield c
+    c.stop_all()
