@@ -38,8 +38,9 @@ struct SendCommand: AsyncParsableCommand {
         bounds.retryIntervalMilliseconds = Int64(retryMs)
         bounds.maxAgeMilliseconds = Int64(timeoutMs)
         let delivery = DeliveryClient(connection: connection, configuration: bounds, logger: logger)
-        connection.subscribe(.exact(Topic.hello))
+        // The inbox first: once a hello arrives, the inbox subscription has reached the bus too.
         connection.subscribe(.exact(Topic.inbox(instance)))
+        connection.subscribe(.exact(Topic.hello))
         let pump = Task { for await envelope in connection.messages { delivery.receive(envelope) } }
         let clock = Task { await delivery.run() }
         let route = Route(ns: ns, event: event)

@@ -29,6 +29,7 @@ final class SendReport: Sendable {
             tally.withLock { tally in
                 tally.replied += 1
                 tally.latencies.append(milliseconds)
+                if let error = reply.header.error { tally.failed[error, default: 0] += 1 }
             }
         case .failure(let failure):
             object["ok"] = false

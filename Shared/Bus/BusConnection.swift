@@ -243,6 +243,13 @@ extension BusConnection {
                 logger.error("bus receive failed: \(error)")
                 return
             }
+            // The exact-topic check comes first: a message for a topic this process does
+            // not want is skipped unread, even when it is malformed.
+            if let topic = frames.first.flatMap({ String(data: $0, encoding: .utf8) }),
+               !subscriptions.keys.contains(where: { $0.matches(topic) })
+            {
+                continue
+            }
             let envelope: Envelope
             do {
                 envelope = try Envelope.decode(frames)
@@ -251,7 +258,6 @@ extension BusConnection {
                 logger.warning("dropped a malformed bus message: \(error)")
                 continue
             }
-            guard subscriptions.keys.contains(where: { $0.matches(envelope.topic) }) else { continue }
             if case .dropped = continuation.yield(envelope) {
                 counters.withLock { $0.dropped += 1 }
             } else {

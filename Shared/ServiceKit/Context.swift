@@ -5,7 +5,7 @@ import GRDB
 import Logging
 import Synchronization
 
-/// What a handler may use besides its event: the database, a logger, and a way to emit.
+/// What a handler may use besides its event: the database, a logger, attachments, emits.
 public struct Context: Sendable {
     /// Why a context call could not be carried out.
     public enum Failure: Error, Equatable {
@@ -19,50 +19,79 @@ public struct Context: Sendable {
     public let instance: String
     /// The service's database, when its definition has migrations.
     public let database: (any DatabaseWriter)?
+    /// The W3C trace context of the event being handled, carried on to what it causes.
+    public let traceparent: String?
     let eventID: String?
-    let recorded = RecordedFlag()
-    let publish: @Sendable ([Instruction]) -> Void
+    let reply = ReplyRecord()
+    let publish: @Sendable ([Instruction], [Data], String?) -> Void
 
     /// A context for one event (tests build it directly).
     public init(logger: Logger, instance: String, database: (any DatabaseWriter)?, eventID: String?,
-                publish: @escaping @Sendable ([Instruction]) -> Void = { _ in })
+                traceparent: String? = nil,
+                publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void = { _, _, _ in })
     {
         self.logger = logger
         self.instance = instance
         self.database = database
         self.eventID = eventID
+        self.traceparent = traceparent
         self.publish = publish
+    }
+
+    /// Adds a binary attachment to this event's reply; returns the placeholder to put in an
+    /// instruction's arguments (`{"_placeholder":true,"num":N}`).
+    public func attach(_ data: Data) -> JSON {
+        let number = reply.attach(data)
+        return ["_placeholder": true, "num": .int(Int64(number))]
     }
 
     /// Runs `body` in one write transaction that also stores the event's reply, so that the
     /// work and the memory of having done it commit together: a repeated event is then
-    /// answered from the store and never does the work twice.
+    /// answered from the store and never does the work twice. The instructions `body`
+    /// returns are the event's reply (with the attachments made so far): the handler returns
+    /// them; if it returns something else or throws afterwards, the stored reply still wins.
     public func write(_ body: @escaping @Sendable (Database) throws -> [Instruction]) async throws -> [Instruction] {
         guard let database else { throw Failure.noDatabase }
         let eventID = self.eventID
-        let instructions = try await database.write { db -> [Instruction] in
+        let attachments = reply.attachments
+        let (instructions, stored) = try await database.write { db -> ([Instruction], StoredReply) in
             let instructions = try body(db)
-            if let eventID {
-                try SQLiteDedupStore.record(StoredReply(body: try JSONCoding.encode(instructions), error: nil),
-                                            for: eventID, in: db)
-            }
-            return instructions
+            let stored = StoredReply(body: try JSONCoding.encode(instructions), error: nil, attachments: attachments)
+            if let eventID { try SQLiteDedupStore.record(stored, for: eventID, in: db) }
+            return (instructions, stored)
         }
-        if eventID != nil { recorded.set() }
+        if eventID != nil { reply.stored(stored) }
         return instructions
     }
 
-    /// Sends instructions now, outside any reply (`type: emit` on topic `edge`).
-    public func emit(_ instructions: [Instruction]) {
-        publish(instructions)
+    /// Sends instructions now, outside any reply (`type: emit` on topic `edge`), with the
+    /// binary attachments their placeholders number.
+    public func emit(_ instructions: [Instruction], attachments: [Data] = []) {
+        publish(instructions, attachments, traceparent)
     }
 }
 
-/// Whether ``Context/write(_:)`` already stored the event's reply.
-final class RecordedFlag: Sendable {
-    private let value = Atomic(false)
-    func set() { value.store(true, ordering: .releasing) }
-    var isSet: Bool { value.load(ordering: .acquiring) }
+/// What one event's reply has gathered: attachments, and the reply ``Context/write(_:)`` stored.
+final class ReplyRecord: Sendable {
+    private struct State {
+        var attachments: [Data] = []
+        var stored: StoredReply?
+    }
+
+    private let state = Mutex(State())
+
+    func attach(_ data: Data) -> Int {
+        state.withLock { state in
+            state.attachments.append(data)
+            return state.attachments.count - 1
+        }
+    }
+
+    var attachments: [Data] { state.withLock { $0.attachments } }
+
+    func stored(_ reply: StoredReply) { state.withLock { $0.stored = reply } }
+
+    var storedReply: StoredReply? { state.withLock { $0.stored } }
 }
 
 /// A service: its name, its handlers, the life facts it wants and its database.

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import GRDB
 import Synchronization
@@ -8,11 +9,19 @@ public struct StoredReply: Sendable, Equatable {
     public var body: Data
     /// The reply's error code, when the handler failed.
     public var error: String?
+    /// The reply's binary attachments (frames 3…).
+    public var attachments: [Data]
 
-    /// A stored reply with `body` and `error`.
-    public init(body: Data, error: String?) {
+    /// A stored reply with `body`, `error` and `attachments`.
+    public init(body: Data, error: String?, attachments: [Data] = []) {
         self.body = body
         self.error = error
+        self.attachments = attachments
+    }
+
+    /// An error reply: an empty instruction list and the code.
+    static func failure(_ code: String) -> StoredReply {
+        StoredReply(body: Data("[]".utf8), error: code)
     }
 }
 
@@ -73,8 +82,12 @@ public struct SQLiteDedupStore: DedupStore {
     /// The stored reply for `id`.
     public func reply(for id: String) async throws -> StoredReply? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT body, error FROM bus_handled WHERE id = ?", arguments: [id])
-                .map { StoredReply(body: $0["body"], error: $0["error"]) }
+            try Row.fetchOne(db, sql: "SELECT body, error, attachments FROM bus_handled WHERE id = ?",
+                             arguments: [id])
+                .map { row in
+                    let frames = (row["attachments"] as Data?).flatMap { try? JSONCoding.decode([Data].self, from: $0) }
+                    return StoredReply(body: row["body"], error: row["error"], attachments: frames ?? [])
+                }
         }
     }
 
@@ -85,8 +98,10 @@ public struct SQLiteDedupStore: DedupStore {
 
     /// Stores `reply` for `id` inside the caller's transaction.
     static func record(_ reply: StoredReply, for id: String, in db: Database) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO bus_handled (id, body, error, handled_at) VALUES (?, ?, ?, ?)",
-                       arguments: [id, reply.body, reply.error, Int64(Date().timeIntervalSince1970 * 1000)])
+        let attachments = reply.attachments.isEmpty ? nil : try JSONCoding.encode(reply.attachments)
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO bus_handled (id, body, error, attachments, handled_at) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [id, reply.body, reply.error, attachments, Int64(Date().timeIntervalSince1970 * 1000)])
     }
 
     /// Forgets replies older than `hours`.

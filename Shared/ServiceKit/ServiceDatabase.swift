@@ -17,6 +17,7 @@ public enum ServiceDatabase {
                 table.primaryKey("id", .text)
                 table.column("body", .blob).notNull()
                 table.column("error", .text)
+                table.column("attachments", .blob)
                 table.column("handled_at", .integer).notNull().indexed()
             }
         }

@@ -44,39 +44,49 @@ extension ServiceRuntime {
                 publishReply(stored, to: header, on: connection)
                 return
             }
-            let (reply, stored) = await run(envelope, logger: logger, connection: connection)
-            if !stored { try await dedup.record(reply, for: header.id) }
+            let (reply, alreadyStored) = await run(envelope, logger: logger, connection: connection)
+            // Error replies are not remembered: nothing was done, so a repeat may try again.
+            if !alreadyStored && reply.error == nil { try await dedup.record(reply, for: header.id) }
             publishReply(reply, to: header, on: connection)
         } catch {
             logger.error("dedup store failed: \(error)")
-            publishReply(StoredReply(body: Data("[]".utf8), error: "INTERNAL_ERROR"), to: header, on: connection)
+            publishReply(.failure("INTERNAL_ERROR"), to: header, on: connection)
         }
     }
 
-    /// Runs the handler; `stored` tells whether ``Context/write(_:)`` already stored the reply.
+    /// Runs the handler; `stored` tells whether ``Context/write(_:)`` already stored the reply,
+    /// which is then the reply whatever the handler did afterwards.
     private func run(_ envelope: Envelope, logger: Logger,
                      connection: BusConnection) async -> (reply: StoredReply, stored: Bool) {
         let header = envelope.header
         guard let handler = definition.handlers[Route(ns: header.ns ?? "/", event: header.event ?? "")] else {
             logger.warning("no handler for this event")
-            return (StoredReply(body: Data("[]".utf8), error: "UNKNOWN_EVENT"), false)
+            return (.failure("UNKNOWN_EVENT"), false)
         }
         let args: [JSON]
         do {
             args = try envelope.decodeBody(as: [JSON].self)
         } catch {
             logger.warning("event body is not an argument list: \(error)")
-            return (StoredReply(body: Data("[]".utf8), error: "BAD_REQUEST"), false)
+            return (.failure("BAD_REQUEST"), false)
         }
-        let context = makeContext(eventID: header.id, logger: logger, connection: connection)
+        let context = makeContext(eventID: header.id, traceparent: header.traceparent, logger: logger,
+                                  connection: connection)
+        let event = Event(header: header, args: args, attachments: envelope.attachments)
         do {
-            let instructions = try await handler(Event(header: header, args: args, attachments: envelope.attachments),
-                                                 context)
-            let body = try JSONCoding.encode(instructions)
-            return (StoredReply(body: body, error: nil), context.recorded.isSet)
+            let instructions = try await handler(event, context)
+            let reply = StoredReply(body: try JSONCoding.encode(instructions), error: nil,
+                                    attachments: context.reply.attachments)
+            guard let stored = context.reply.storedReply else { return (reply, false) }
+            if stored != reply { logger.error("handler returned other instructions than it wrote; the written ones stand") }
+            return (stored, true)
         } catch {
+            if let stored = context.reply.storedReply {
+                logger.error("handler failed after its write committed; answering with what it wrote: \(error)")
+                return (stored, true)
+            }
             logger.error("handler failed: \(error)")
-            return (StoredReply(body: Data("[]".utf8), error: "INTERNAL_ERROR"), false)
+            return (.failure("INTERNAL_ERROR"), false)
         }
     }
 
@@ -84,21 +94,26 @@ extension ServiceRuntime {
     private func observe(_ envelope: Envelope, on connection: BusConnection) async {
         guard let kind = envelope.header.event.flatMap(LifeFactKind.init(rawValue:)),
               let handler = definition.lifeHandlers[kind] else { return }
-        let context = makeContext(eventID: nil, logger: logger, connection: connection)
+        let context = makeContext(eventID: nil, traceparent: envelope.header.traceparent, logger: logger,
+                                  connection: connection)
         do {
             let args = try envelope.decodeBody(as: [JSON].self)
             let instructions = try await handler(Event(header: envelope.header, args: args), context)
-            if !instructions.isEmpty { context.emit(instructions) }
+            if !instructions.isEmpty { context.emit(instructions, attachments: context.reply.attachments) }
         } catch {
             logger.error("life handler failed: \(error)", metadata: ["fact": "\(kind.rawValue)"])
         }
     }
 
-    private func makeContext(eventID: String?, logger: Logger, connection: BusConnection) -> Context {
+    private func makeContext(eventID: String?, traceparent: String?, logger: Logger,
+                             connection: BusConnection) -> Context {
         let instance = configuration.instance
-        return Context(logger: logger, instance: instance, database: database, eventID: eventID) { instructions in
-            guard let envelope = try? Envelope(topic: Topic.edge, header: BusHeader(type: .emit, from: instance),
-                                               encoding: instructions) else { return }
+        return Context(logger: logger, instance: instance, database: database, eventID: eventID,
+                       traceparent: traceparent) { instructions, attachments, traceparent in
+            var header = BusHeader(type: .emit, from: instance)
+            header.traceparent = traceparent
+            guard let envelope = try? Envelope(topic: Topic.edge, header: header, encoding: instructions,
+                                               attachments: attachments) else { return }
             connection.publish(envelope)
         }
     }
@@ -111,6 +126,7 @@ extension ServiceRuntime {
         header.sid = event.sid
         header.edge = event.edge
         header.error = reply.error
-        connection.publish(Envelope(topic: event.replyTo ?? Topic.edge, header: header, body: reply.body))
+        connection.publish(Envelope(topic: event.replyTo ?? Topic.edge, header: header, body: reply.body,
+                                    attachments: reply.attachments))
     }
 }

@@ -44,9 +44,7 @@ public final class ServiceRuntime: Service, Sendable {
         connection.subscribe(.exact(Topic.service(definition.name)))
         if !definition.lifeHandlers.isEmpty { connection.subscribe(.exact(Topic.life)) }
         connection.subscribe(.exact(Topic.hello))
-        if let store = dedup as? SQLiteDedupStore {
-            try await store.prune(olderThanHours: configuration.dedupRetentionHours)
-        }
+        try await pruneDedupStore()
         logger.info("starting", metadata: ["instance": "\(configuration.instance)",
                                            "handles": "\(definition.routes.map(\.description))"])
         await cancelWhenGracefulShutdown {
@@ -65,13 +63,26 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
-    /// Probes every 100 ms until ready, then says hello every interval.
+    /// Probes every 100 ms until ready, then says hello every interval; prunes the dedup
+    /// store every ten minutes.
     private func announce(on connection: BusConnection) async {
+        var lastPrune = ContinuousClock.now
         while !Task.isCancelled {
             let isReady = self.isReady
             connection.publish(helloEnvelope(ready: isReady))
             let pause = isReady ? configuration.helloIntervalMilliseconds : 100
             try? await Task.sleep(for: .milliseconds(pause))
+            if ContinuousClock.now - lastPrune > .seconds(600) {
+                lastPrune = .now
+                do { try await pruneDedupStore() } catch { logger.error("pruning the dedup store failed: \(error)") }
+            }
+        }
+    }
+
+    /// Forgets stored replies older than the retention (SQLite store only; memory is bounded).
+    private func pruneDedupStore() async throws {
+        if let store = dedup as? SQLiteDedupStore {
+            try await store.prune(olderThanHours: configuration.dedupRetentionHours)
         }
     }
 

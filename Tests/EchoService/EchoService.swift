@@ -6,7 +6,8 @@ import ServiceKit
 /// A small service for the bus and edge tests. It keeps every effect it has in SQLite so that
 /// a test can count them: an event that was done twice would show twice.
 ///
-/// - `/ echo …args` → an ack with the same arguments, and the event `echo` with them to the sender.
+/// - `/ echo …args` → an ack with the same arguments, and the event `echo` with them to the sender
+///   (binary attachments included).
 /// - `/ record {"key": …}` → one row in `effects`, acked with `{"stored": key}`.
 /// - `/ broadcast {"room": …, "event": …, "args": [...]}` → that event to the room.
 /// - `/ join {"room": …}` → the sender joins the room.
@@ -28,8 +29,10 @@ enum EchoService {
         let pause: @Sendable () async -> Void = {
             if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
         }
-        definition.on("/", "echo") { event, _ in
+        definition.on("/", "echo") { event, context in
             await pause()
+            // Attached in order, the attachments keep the numbers the arguments' placeholders use.
+            for attachment in event.attachments { _ = context.attach(attachment) }
             var instructions = event.acknowledge(event.args)
             if let sid = event.sid {
                 instructions.append(.emit(Emit(ns: event.route.ns, event: "echo", args: event.args,

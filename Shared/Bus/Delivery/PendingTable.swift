@@ -10,6 +10,8 @@ public enum DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertible
     case timedOut(afterMilliseconds: Int64, attempts: Int)
     /// The process is shutting down.
     case closed
+    /// An event with this id is already waiting (ids are unique per message).
+    case duplicateID(String)
 
     /// The error code clients and logs see.
     public var code: String {
@@ -18,6 +20,7 @@ public enum DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .overloaded: "OVERLOADED"
         case .timedOut: "SERVICE_UNAVAILABLE"
         case .closed: "SHUTTING_DOWN"
+        case .duplicateID: "DUPLICATE_ID"
         }
     }
 
@@ -28,6 +31,7 @@ public enum DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertible
         case .overloaded(let limit): "more than \(limit) events are waiting for replies"
         case .timedOut(let elapsed, let attempts): "no reply after \(elapsed) ms and \(attempts) attempts"
         case .closed: "shutting down"
+        case .duplicateID(let id): "an event with id \(id) is already waiting"
         }
     }
 }
@@ -84,6 +88,7 @@ public struct PendingTable<Token> {
     /// failure that refuses it.
     public mutating func add(_ envelope: Envelope, service: String, token: Token, at now: Int64) -> DeliveryFailure? {
         if entries.count >= configuration.maxCount { return .overloaded(limit: configuration.maxCount) }
+        if entries[envelope.header.id] != nil { return .duplicateID(envelope.header.id) }
         entries[envelope.header.id] = Entry(envelope: envelope, service: service, firstSent: now,
                                             lastSent: now, attempts: 1, token: token)
         return nil
@@ -100,7 +105,8 @@ public struct PendingTable<Token> {
         return Array(entries.values)
     }
 
-    /// A new instance of `service` was heard: every event pending for it is published again.
+    /// A new instance of `service` was heard: every event pending for it is published again,
+    /// oldest first (so one socket's events keep their order).
     public mutating func serviceRestarted(_ service: String, at now: Int64) -> [Envelope] {
         var again: [Envelope] = []
         for (id, entry) in entries where entry.service == service {
@@ -108,7 +114,7 @@ public struct PendingTable<Token> {
             entries[id]?.attempts += 1
             again.append(entry.envelope)
         }
-        return again
+        return again.sorted { $0.header.ts < $1.header.ts }
     }
 
     /// Advances time: returns what to publish again and what failed past the age bound

@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""pyecho: a Switchboard service written in Python from docs/bus-protocol.md alone.
+
+It uses pyzmq and the standard library only, and proves that the protocol document is enough
+to join the bus from another language.
+
+As a service (the default) it handles ("/", "pyecho"): the reply is an `ack` whose args are the
+event's args reversed (when the event asked for an ack), then an `emit` of "pyecho:seen" with
+the event's args to the sender's socket. It prints "pyecho ready" once it heard its own hello,
+"handled <id>" when it does an event's work and "repeat <id>" when it answers a repeated id
+from its dedup store.
+
+    python3 pyservice.py                                # serve until SIGTERM
+    python3 pyservice.py --call SERVICE EVENT ARGS_JSON # also send one event, print "REPLY <body>"
+
+With --call it becomes ready, waits for a ready hello of SERVICE announcing ("/", EVENT), sends
+the event (ack true, sid "py-sid-1", replyTo inbox.<instance>) following the delivery rules,
+prints the reply body as "REPLY <json>" and exits 0; exit 1 when no reply came in time.
+"""
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections import OrderedDict
+
+import zmq
+
+SERVICE = "pyecho"
+HANDLES = [("/", "pyecho")]
+PROTOCOL_VERSION = 1
+MESSAGE_TYPES = {"event", "reply", "emit", "hello", "life"}
+PROBE_INTERVAL_MS = 100          # §9: probes every 100 ms until our own hello comes back
+MISSED_HELLOS_BEFORE_GONE = 3    # §9
+RETRY_INTERVAL_MS = 1000         # §11
+MAX_AGE_MS = 10_000              # §11
+MAX_PENDING = 10_000             # §11
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:24]
+
+
+def dumps(value) -> bytes:
+    """§4: compact, sorted keys, UTF-8."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def log(text: str) -> None:
+    sys.stderr.write(f"pyecho: {text}\n")
+    sys.stderr.flush()
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+class Malformed(Exception):
+    pass
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def decode(frames):
+    """§14: the checks, in order; returns (topic, header, body, attachments) or raises Malformed."""
+    if len(frames) < 3:
+        raise Malformed(f"missing frames: got {len(frames)}, need at least 3")
+    try:
+        topic = frames[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise Malformed("bad topic: not UTF-8")
+    if not topic:
+        raise Malformed("bad topic: empty")
+    try:
+        header = json.loads(frames[1].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Malformed(f"bad header: {error}")
+    if not isinstance(header, dict):
+        raise Malformed("bad header: not an object")
+    version = header.get("v")
+    if is_int(version) and version != PROTOCOL_VERSION:
+        raise Malformed(f"unsupported protocol version {version}")
+    if not is_int(version):
+        raise Malformed("bad header: v missing or not an integer")
+    for field in ("id", "type", "from"):
+        if not isinstance(header.get(field), str):
+            raise Malformed(f"bad header: {field} missing or not a string")
+    if header["type"] not in MESSAGE_TYPES:
+        raise Malformed(f"bad header: unknown type {header['type']}")
+    if not is_int(header.get("ts")):
+        raise Malformed("bad header: ts missing or not an integer")
+    for field in ("re", "traceparent", "ns", "event", "sid", "edge", "ip", "replyTo", "error"):
+        if header.get(field) is not None and not isinstance(header[field], str):
+            raise Malformed(f"bad header: {field} is not a string")
+    if header.get("ack") is not None and not isinstance(header["ack"], bool):
+        raise Malformed("bad header: ack is not a boolean")
+    user = header.get("user")
+    if user is not None:
+        if not isinstance(user, dict) or not (isinstance(user.get("id"), str) or is_int(user.get("id"))):
+            raise Malformed("bad header: user is not an identity")
+        user["id"] = str(user["id"])
+    try:
+        body = json.loads(frames[2].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise Malformed(f"bad body: {error}")
+    return topic, header, body, frames[3:]
+
+
+def valid_hello(body) -> bool:
+    """§9: all seven members are required."""
+    return (isinstance(body, dict)
+            and isinstance(body.get("service"), str) and isinstance(body.get("instance"), str)
+            and is_int(body.get("started")) and isinstance(body.get("ready"), bool)
+            and isinstance(body.get("handles"), list) and isinstance(body.get("life"), list)
+            and is_int(body.get("interval")))
+
+
+class PyEcho:
+    def __init__(self, env, call=None):
+        self.instance = env.get("SERVICE_INSTANCE") or f"{SERVICE}-{uuid.uuid4().hex[:6]}"
+        self.interval = int(env.get("HELLO_INTERVAL_MS") or 1000)
+        self.dedup_capacity = max(1, int(env.get("DEDUP_CAPACITY") or 100_000))
+        self.started = now_ms()
+        self.ready = False
+        self.stopping = False
+        self.call = call          # (service, event, args) or None
+        self.call_sent = False
+        self.call_deadline = None
+        self.exit_code = 0
+        self.dedup = OrderedDict()  # event id -> (body bytes, error or None)
+        self.instances = {}         # instance id -> (hello body, last heard ms)
+        self.routes = {}            # (ns, event) -> service
+        self.pending = {}           # event id -> dict(frames, service, first, last, attempts)
+
+        self.context = zmq.Context()
+        self.pub = self.context.socket(zmq.PUB)
+        self.sub = self.context.socket(zmq.SUB)
+        for sock in (self.pub, self.sub):  # §16, before connecting
+            sock.setsockopt(zmq.LINGER, 1000)
+            sock.setsockopt(zmq.SNDHWM, 1_000_000)
+            sock.setsockopt(zmq.RCVHWM, 1_000_000)
+            sock.setsockopt(zmq.RECONNECT_IVL, 100)
+            sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+            sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
+            sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 30)
+            sock.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 10)
+            sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, 3)
+        self.sub.setsockopt(zmq.LINGER, 0)
+        self.pub.connect(env.get("BUS_PUBLISH") or "tcp://127.0.0.1:5550")
+        self.sub.connect(env.get("BUS_SUBSCRIBE") or "tcp://127.0.0.1:5551")
+        # §9 step 1: every subscription before the first probe, hello last.
+        self.inbox = f"inbox.{self.instance}"
+        self.wanted = [f"svc.{SERVICE}", self.inbox, "hello"]
+        for topic in self.wanted:
+            self.sub.setsockopt(zmq.SUBSCRIBE, topic.encode("utf-8"))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def header(self, type_, **fields):
+        header = {"v": PROTOCOL_VERSION, "id": new_id(), "type": type_, "from": self.instance, "ts": now_ms()}
+        header.update({key: value for key, value in fields.items() if value is not None})
+        return header
+
+    def send(self, frames):
+        try:
+            self.pub.send_multipart(frames, flags=zmq.DONTWAIT)
+        except zmq.Again:
+            log("publish dropped at the high-water mark")
+
+    def publish(self, topic, header, body_bytes):
+        self.send([topic.encode("utf-8"), dumps(header), body_bytes])
+
+    def say_hello(self):
+        body = {
+            "service": SERVICE, "instance": self.instance, "started": self.started, "ready": self.ready,
+            "handles": [{"ns": ns, "event": event} for ns, event in HANDLES],
+            "life": [], "interval": self.interval,
+        }
+        self.publish("hello", self.header("hello"), dumps(body))
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    def on_message(self, topic, header, body):
+        kind = header["type"]
+        if topic == "hello" and kind == "hello":
+            self.on_hello(header, body)
+        elif topic == f"svc.{SERVICE}" and kind == "event":
+            self.on_event(header, body)
+        elif topic == self.inbox and kind == "reply":
+            self.on_reply(header, body)
+
+    def on_hello(self, header, body):
+        if header["from"] == self.instance:
+            if not self.ready:
+                self.ready = True
+                say(f"{SERVICE} ready")
+                self.say_hello()
+                self.next_hello = now_ms() + self.interval
+            return
+        if not valid_hello(body) or not body["ready"]:
+            return  # §9: probing instances are not routable yet
+        known = body["instance"] in self.instances
+        self.instances[body["instance"]] = (body, now_ms())
+        for route in body["handles"]:
+            if isinstance(route, dict) and isinstance(route.get("ns"), str) and isinstance(route.get("event"), str):
+                self.routes[(route["ns"], route["event"])] = body["service"]
+        if not known:  # §11 "new instance": publish again what waits for this service
+            for entry in self.pending.values():
+                if entry["service"] == body["service"]:
+                    entry["last"] = now_ms()
+                    entry["attempts"] += 1
+                    self.send(entry["frames"])
+
+    def on_event(self, header, body):
+        event_id = header["id"]
+        stored = self.dedup.get(event_id)
+        if stored is not None:
+            say(f"repeat {event_id}")
+        else:
+            stored = self.handle(header, body)
+            say(f"handled {event_id}")
+            self.dedup[event_id] = stored
+            while len(self.dedup) > self.dedup_capacity:
+                self.dedup.popitem(last=False)
+        reply_body, error = stored
+        reply_header = self.header(
+            "reply", re=event_id, traceparent=header.get("traceparent"), ns=header.get("ns"),
+            event=header.get("event"), sid=header.get("sid"), edge=header.get("edge"), error=error)
+        self.publish(header.get("replyTo") or "edge", reply_header, reply_body)
+
+    def handle(self, header, args):
+        """§12 steps 2-4: returns (body bytes, error or None)."""
+        ns = header.get("ns") or "/"
+        if (ns, header.get("event")) not in HANDLES:
+            return b"[]", "UNKNOWN_EVENT"
+        if not isinstance(args, list):
+            return b"[]", "BAD_REQUEST"
+        try:
+            instructions = []
+            sid = header.get("sid")
+            if header.get("ack") and sid:
+                instructions.append({"op": "ack", "sid": sid, "args": list(reversed(args))})
+            if sid:
+                instructions.append({"op": "emit", "ns": ns, "event": "pyecho:seen", "args": args,
+                                     "to": {"sids": [sid]}})
+            return dumps(instructions), None
+        except Exception as error:  # noqa: BLE001 - a handler failure is a reply, not a crash
+            log(f"handler failed: {error}")
+            return b"[]", "INTERNAL_ERROR"
+
+    def on_reply(self, header, body):
+        entry = self.pending.pop(header.get("re"), None)
+        if entry is None:
+            return  # §11: a reply nobody waits for (a second copy) is ignored
+        if header.get("error"):
+            log(f"reply error {header['error']}")
+        say("REPLY " + dumps(body).decode("utf-8"))
+        self.stopping = True
+
+    # --- the clock ----------------------------------------------------------------------------
+
+    def tick(self, now):
+        for instance, (hello, last) in list(self.instances.items()):
+            if now - last > hello["interval"] * MISSED_HELLOS_BEFORE_GONE:
+                del self.instances[instance]
+        if self.call is None or not self.ready:
+            return
+        service, event, args = self.call
+        if not self.call_sent:
+            if self.call_deadline is None:
+                self.call_deadline = now + MAX_AGE_MS
+            if self.routes.get(("/", event)) == service:
+                self.send_call(service, event, args, now)
+            elif now >= self.call_deadline:
+                log(f"no ready instance of {service} announced / {event}")
+                self.exit_code = 1
+                self.stopping = True
+            return
+        for event_id, entry in list(self.pending.items()):
+            if now - entry["first"] >= MAX_AGE_MS:
+                del self.pending[event_id]
+                log(f"SERVICE_UNAVAILABLE: no reply to {event_id} after {entry['attempts']} attempts")
+                self.exit_code = 1
+                self.stopping = True
+            elif now - entry["last"] >= RETRY_INTERVAL_MS:
+                entry["last"] = now
+                entry["attempts"] += 1
+                self.send(entry["frames"])
+
+    def send_call(self, service, event, args, now):
+        if len(self.pending) >= MAX_PENDING:
+            log("OVERLOADED")
+            self.exit_code = 1
+            self.stopping = True
+            return
+        header = self.header("event", ns="/", event=event, sid="py-sid-1", ack=True, replyTo=self.inbox)
+        frames = [f"svc.{service}".encode("utf-8"), dumps(header), dumps(args)]
+        self.pending[header["id"]] = {"frames": frames, "service": service, "first": now, "last": now,
+                                      "attempts": 1}
+        self.call_sent = True
+        self.send(frames)
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def run(self):
+        self.next_hello = now_ms()
+        while not self.stopping:
+            now = now_ms()
+            if now >= self.next_hello:
+                self.say_hello()
+                self.next_hello = now + (self.interval if self.ready else PROBE_INTERVAL_MS)
+            self.tick(now)
+            if self.stopping:
+                break
+            timeout = max(0, min(self.next_hello - now_ms(), 50))
+            if self.sub.poll(timeout, zmq.POLLIN):
+                for _ in range(1024):
+                    try:
+                        frames = self.sub.recv_multipart(flags=zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    try:
+                        topic, header, body, _attachments = decode(frames)
+                    except Malformed as error:
+                        log(f"dropped a malformed bus message: {error}")
+                        continue
+                    if topic not in self.wanted:
+                        continue  # §5: subscriptions are prefixes, we want exact topics
+                    self.on_message(topic, header, body)
+                    if self.stopping:
+                        break
+        if self.call is not None and self.call_sent and self.pending and self.exit_code == 0:
+            self.exit_code = 1  # stopped by a signal before the reply came
+        self.sub.close()
+        self.pub.close()  # linger 1000 ms: the last replies still go out
+        self.context.term()
+        return self.exit_code
+
+
+def main(argv):
+    call = None
+    if len(argv) >= 1 and argv[0] == "--call":
+        if len(argv) != 4:
+            sys.stderr.write("usage: pyservice.py [--call SERVICE EVENT ARGS_JSON]\n")
+            return 2
+        args = json.loads(argv[3])
+        if not isinstance(args, list):
+            sys.stderr.write("ARGS_JSON must be a JSON array\n")
+            return 2
+        call = (argv[1], argv[2], args)
+    service = PyEcho(os.environ, call=call)
+
+    def stop(_signum, _frame):
+        service.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return service.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,174 @@
+"""The bus protocol document is enough to write a service in another language: pyservice.py
+(Python, pyzmq only, written from docs/bus-protocol.md) answers the Swift tools, and calls the
+Swift echo service."""
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import zmq
+
+from conftest import Proc, json_lines
+
+HERE = Path(__file__).resolve().parent
+PYSERVICE = HERE / "pyservice.py"
+
+
+def start_pyservice(cluster, *args, name="pyservice"):
+    """Runs pyservice.py on the cluster's bus; registered so that the fixture stops it too."""
+    proc = Proc(name, [sys.executable, "-u", str(PYSERVICE), *args], cluster.env, cluster.tmp)
+    cluster.procs.append(proc)
+    return proc
+
+
+def stop_cleanly(proc):
+    proc.signal(signal.SIGTERM)
+    assert proc.popen.wait(timeout=10) == 0, proc.output()
+
+
+class RawClient:
+    """A bare pyzmq publisher/subscriber, to send hand-made events."""
+
+    def __init__(self, env):
+        self.instance = f"rawtest-{uuid.uuid4().hex[:6]}"
+        self.inbox = f"inbox.{self.instance}"
+        self.context = zmq.Context()
+        self.pub = self.context.socket(zmq.PUB)
+        self.sub = self.context.socket(zmq.SUB)
+        for sock in (self.pub, self.sub):
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.SNDHWM, 1_000_000)
+            sock.setsockopt(zmq.RCVHWM, 1_000_000)
+        self.pub.connect(env["BUS_PUBLISH"])
+        self.sub.connect(env["BUS_SUBSCRIBE"])
+        self.sub.setsockopt(zmq.SUBSCRIBE, self.inbox.encode())
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"hello")
+
+    def close(self):
+        self.pub.close()
+        self.sub.close()
+        self.context.term()
+
+    def publish(self, topic, header, body):
+        self.pub.send_multipart([topic.encode(), json.dumps(header).encode(), json.dumps(body).encode()])
+
+    def receive(self, timeout):
+        """The next message on an exactly wanted topic as (topic, header, body), or None."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.sub.poll(50):
+                frames = self.sub.recv_multipart()
+                topic = frames[0].decode()
+                if topic in (self.inbox, "hello"):
+                    return topic, json.loads(frames[1]), json.loads(frames[2])
+        return None
+
+    def become_ready(self, service, timeout=10):
+        """Probes until our own hello comes back, and until `service` said a ready hello."""
+        heard_self = heard_service = False
+        deadline = time.time() + timeout
+        while time.time() < deadline and not (heard_self and heard_service):
+            header = {"v": 1, "id": uuid.uuid4().hex[:24], "type": "hello", "from": self.instance,
+                      "ts": int(time.time() * 1000)}
+            self.publish("hello", header, {"service": "rawtest", "instance": self.instance,
+                                           "started": header["ts"], "ready": heard_self, "handles": [],
+                                           "life": [], "interval": 1000})
+            message = self.receive(0.1)
+            while message is not None:
+                topic, header, body = message
+                if topic == "hello" and header["from"] == self.instance:
+                    heard_self = True
+                if topic == "hello" and body.get("service") == service and body.get("ready"):
+                    heard_service = True
+                message = self.receive(0.01)
+        assert heard_self and heard_service, f"ready: self {heard_self}, {service} {heard_service}"
+
+    def await_reply(self, event_id, timeout=5):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            message = self.receive(deadline - time.time())
+            if message and message[0] == self.inbox and message[1].get("re") == event_id:
+                return message
+        return None
+
+
+def test_switchboard_send_reaches_python_service(cluster):
+    cluster.start_bus()
+    py = start_pyservice(cluster)
+    py.wait_for_log("pyecho ready")
+
+    result = cluster.switchboard("send", "pyecho", '["a", 1, {"k": true}]', "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = json_lines(result.stdout)
+    replies = [line for line in lines if "summary" not in line]
+    assert len(replies) == 1, result.stdout
+    reply = replies[0]
+    assert reply["ok"] is True, reply
+    assert reply["from"].startswith("pyecho-")
+    body = reply["body"]
+    sid = body[0]["sid"]
+    assert sid.startswith("switchboard-")
+    assert body == [
+        {"op": "ack", "sid": sid, "args": [{"k": True}, 1, "a"]},
+        {"op": "emit", "ns": "/", "event": "pyecho:seen", "args": ["a", 1, {"k": True}], "to": {"sids": [sid]}},
+    ]
+    assert lines[-1]["summary"]["replied"] == 1
+
+    stop_cleanly(py)
+
+
+def test_repeated_event_id_gets_the_stored_reply(cluster):
+    cluster.start_bus()
+    py = start_pyservice(cluster)
+    py.wait_for_log("pyecho ready")
+    client = RawClient(cluster.env)
+    try:
+        client.become_ready("pyecho")
+        event_id = uuid.uuid4().hex[:24]
+        header = {"v": 1, "id": event_id, "type": "event", "from": client.instance,
+                  "ts": int(time.time() * 1000), "ns": "/", "event": "pyecho", "sid": "raw-sid",
+                  "ack": True, "replyTo": client.inbox, "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}
+        answers = []
+        for _ in range(2):
+            client.publish("svc.pyecho", header, ["x", 2])
+            reply = client.await_reply(event_id)
+            assert reply is not None, py.output()
+            answers.append(reply)
+
+        (_, first_header, first_body), (_, second_header, second_body) = answers
+        assert first_body == second_body == [
+            {"args": [2, "x"], "op": "ack", "sid": "raw-sid"},
+            {"args": ["x", 2], "event": "pyecho:seen", "ns": "/", "op": "emit", "to": {"sids": ["raw-sid"]}},
+        ]
+        for reply_header in (first_header, second_header):
+            assert reply_header["type"] == "reply" and reply_header["v"] == 1
+            assert reply_header["re"] == event_id
+            assert reply_header["traceparent"] == header["traceparent"]
+            assert reply_header["sid"] == "raw-sid" and reply_header["event"] == "pyecho"
+            assert "error" not in reply_header
+        assert first_header["id"] != second_header["id"]
+        # The work was done once; the second copy was answered from the dedup store.
+        output = py.output()
+        assert output.count(f"handled {event_id}") == 1, output
+        assert output.count(f"repeat {event_id}") == 1, output
+    finally:
+        client.close()
+    stop_cleanly(py)
+
+
+def test_python_publisher_calls_swift_echo_service(cluster):
+    cluster.start_bus()
+    cluster.start_service("echo-service")
+    result = subprocess.run([sys.executable, "-u", str(PYSERVICE), "--call", "echo", "echo", '["hello", 2]'],
+                            env=cluster.env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    reply_lines = [line for line in result.stdout.splitlines() if line.startswith("REPLY ")]
+    assert len(reply_lines) == 1, result.stdout
+    body = json.loads(reply_lines[0][len("REPLY "):])
+    assert {"op": "ack", "sid": "py-sid-1", "args": ["hello", 2]} in body
+    assert body[0] == {"op": "ack", "sid": "py-sid-1", "args": ["hello", 2]}
+    assert {"op": "emit", "ns": "/", "event": "echo", "args": ["hello", 2], "to": {"sids": ["py-sid-1"]}} in body
