@@ -95,22 +95,26 @@ public final class BusConnection: Sendable {
     /// Opens the sockets, connects them to the bus and starts the bus thread.
     public init(configuration: Configuration = .init(), logger: Logger) throws(ZMQError) {
         self.logger = logger
-        context = ZMQContext()
-        let wakeEndpoint = "inproc://bus-wake-\(MessageID.make())"
-        let pull = try ZMQSocket(context: context, type: .pull)
-        try pull.bind(wakeEndpoint)
-        let push = try ZMQSocket(context: context, type: .push)
-        try push.set(ZMQ_LINGER, 0)
-        try push.set(ZMQ_SNDHWM, 0)
-        try push.connect(wakeEndpoint)
-        let pub = try ZMQSocket(context: context, type: .pub)
-        try configuration.socketOptions.apply(to: pub)
-        try pub.connect(configuration.publishEndpoint)
-        let sub = try ZMQSocket(context: context, type: .sub)
-        try configuration.socketOptions.apply(to: sub)
-        try sub.set(ZMQ_LINGER, 0)
-        try sub.connect(configuration.subscribeEndpoint)
-        sockets = Mutex(Sockets(push: push, pull: pull, pub: pub, sub: sub))
+        let context = ZMQContext()
+        self.context = context
+        let opened = try context.building { open throws(ZMQError) in
+            let wakeEndpoint = "inproc://bus-wake-\(MessageID.make())"
+            let pull = try open(.pull)
+            try pull.bind(wakeEndpoint)
+            let push = try open(.push)
+            try push.set(ZMQ_LINGER, 0)
+            try push.set(ZMQ_SNDHWM, 0)
+            try push.connect(wakeEndpoint)
+            let pub = try open(.pub)
+            try configuration.socketOptions.apply(to: pub)
+            try pub.connect(configuration.publishEndpoint)
+            let sub = try open(.sub)
+            try configuration.socketOptions.apply(to: sub)
+            try sub.set(ZMQ_LINGER, 0)
+            try sub.connect(configuration.subscribeEndpoint)
+            return Sockets(push: push, pull: pull, pub: pub, sub: sub)
+        }
+        sockets = Mutex(opened)
         let policy: AsyncStream<Envelope>.Continuation.BufferingPolicy =
             configuration.receiveBufferLimit.map { .bufferingOldest($0) } ?? .unbounded
         (messages, continuation) = AsyncStream.makeStream(of: Envelope.self, bufferingPolicy: policy)

@@ -42,21 +42,24 @@ public final class BusProxy: Sendable {
     /// Binds both sides; throws when an endpoint is taken or malformed.
     public init(configuration: Configuration = .init(), logger: Logger) throws(ZMQError) {
         self.logger = logger
-        let frontend = try ZMQSocket(context: context, type: .xsub)
-        try configuration.socketOptions.apply(to: frontend)
-        try frontend.bind(configuration.frontend)
-        let backend = try ZMQSocket(context: context, type: .xpub)
-        try configuration.socketOptions.apply(to: backend)
-        try backend.bind(configuration.backend)
-        let controlEndpoint = "inproc://bus-control-\(MessageID.make())"
-        let control = try ZMQSocket(context: context, type: .pair)
-        try control.bind(controlEndpoint)
-        let controlSender = try ZMQSocket(context: context, type: .pair)
-        try controlSender.set(ZMQ_LINGER, 0)
-        try controlSender.connect(controlEndpoint)
-        boundEndpoints = (try frontend.lastEndpoint(), try backend.lastEndpoint())
-        sockets = Mutex(Sockets(frontend: frontend, backend: backend, control: control,
-                                controlSender: controlSender))
+        let configured = try context.building { open throws(ZMQError) in
+            let frontend = try open(.xsub)
+            try configuration.socketOptions.apply(to: frontend)
+            try frontend.bind(configuration.frontend)
+            let backend = try open(.xpub)
+            try configuration.socketOptions.apply(to: backend)
+            try backend.bind(configuration.backend)
+            let controlEndpoint = "inproc://bus-control-\(MessageID.make())"
+            let control = try open(.pair)
+            try control.bind(controlEndpoint)
+            let controlSender = try open(.pair)
+            try controlSender.set(ZMQ_LINGER, 0)
+            try controlSender.connect(controlEndpoint)
+            return (Sockets(frontend: frontend, backend: backend, control: control, controlSender: controlSender),
+                    (try frontend.lastEndpoint(), try backend.lastEndpoint()))
+        }
+        sockets = Mutex(configured.0)
+        boundEndpoints = configured.1
     }
 
     /// Forwards messages until ``terminate()``; the forwarding runs on a dedicated thread.

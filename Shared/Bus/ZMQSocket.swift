@@ -33,6 +33,28 @@ public final class ZMQContext: @unchecked Sendable {
     public func terminate() {
         while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
     }
+
+    /// Builds sockets with `body`; if it throws, closes every socket it opened through
+    /// `open` and terminates the context, so a failed start leaks nothing.
+    public func building<T>(_ body: (_ open: (ZMQSocketType) throws(ZMQError) -> ZMQSocket) throws(ZMQError) -> T)
+        throws(ZMQError) -> T
+    {
+        var opened: [ZMQSocket] = []
+        do {
+            return try body { type throws(ZMQError) in
+                let socket = try ZMQSocket(context: self, type: type)
+                opened.append(socket)
+                return socket
+            }
+        } catch {
+            opened.forEach { socket in
+                try? socket.set(ZMQ_LINGER, 0)
+                socket.close()
+            }
+            terminate()
+            throw error
+        }
+    }
 }
 
 /// The socket types the project uses.
@@ -124,11 +146,11 @@ public final class ZMQSocket {
         for (index, frame) in frames.enumerated() {
             var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
             if index < frames.count - 1 { flags |= ZMQ_SNDMORE }
-            let result = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
-            if result < 0 {
+            // An interrupted call sends the same frame again, never the next one.
+            while frame.withUnsafeBytes({ zmq_send(handle, $0.baseAddress, frame.count, flags) }) < 0 {
                 let error = ZMQError.last("send")
-                if error.code == EAGAIN && index == 0 { return false }
                 if error.code == EINTR { continue }
+                if error.code == EAGAIN && index == 0 { return false }
                 throw error
             }
         }
