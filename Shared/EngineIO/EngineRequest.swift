@@ -40,6 +40,9 @@ public struct EngineRequest: Sendable, Hashable {
         case post(sid: String)
         /// A WebSocket upgrade for the existing polling session `sid`.
         case upgrade(sid: String)
+        /// A polling request for session `sid` with a method other than GET or POST: the
+        /// reference answers 500 when the session exists and leaves the session alone.
+        case otherMethod(sid: String)
     }
 
     /// What the request asks for.
@@ -86,6 +89,7 @@ public struct EngineRequest: Sendable, Hashable {
             case (.websocket, true, "GET"): return .upgrade(sid: sid)
             case (.polling, false, "GET"): return .poll(sid: sid)
             case (.polling, false, "POST"): return .post(sid: sid)
+            case (.polling, false, _): return .otherMethod(sid: sid)
             default: throw EngineError(.badRequest)
             }
         }

@@ -106,10 +106,17 @@ extension EngineSession {
             pongDeadline = nil
             nextPingAt = now + configuration.pingInterval
         case .message:
-            if let data = packet.data { actions.append(.deliver(data)) }
+            // A message without data is handed on too: the upper layer decides it is malformed.
+            actions.append(.deliver(packet.data ?? .text("")))
         case .ping:
             terminate(.transportError, &actions)
         case .close:
+            // Like the reference's polling transport, a client's close releases a waiting GET
+            // with a noop (the close packet goes only to a server-side close).
+            if pollPending {
+                pollPending = false
+                actions.append(.respondToPoll(.poll(EnginePacket.noop.text)))
+            }
             terminate(.transportClose, &actions)
         case .open, .upgrade, .noop:
             break

@@ -88,7 +88,6 @@ public struct SocketPacketDecoder: Sendable {
             packet.ackID = id
             index += digits.count
         }
-        if (kind == .ack || kind == .binaryAck) && packet.ackID == nil { throw .invalidAckID }
         if index < bytes.count {
             guard let data = try? JSONCoding.decode(JSON.self, from: Data(bytes[index...])) else {
                 throw .invalidJSON
@@ -102,9 +101,11 @@ public struct SocketPacketDecoder: Sendable {
     /// Checks the data against what the packet type needs.
     private static func validate(_ packet: SocketPacket) throws(SocketParseError) {
         switch (packet.kind, packet.data) {
+        // Like socket.io-parser, an event or ack without data, or an ack without an id, is
+        // well-formed; the session ignores what it cannot use.
         case (.connect, nil), (.connect, .object?), (.disconnect, nil),
              (.connectError, .string?), (.connectError, .object?),
-             (.ack, .array?), (.binaryAck, .array?):
+             (.ack, .array?), (.binaryAck, .array?), (.ack, nil), (.event, nil):
             return
         case (.event, .array(let elements)?), (.binaryEvent, .array(let elements)?):
             switch elements.first {

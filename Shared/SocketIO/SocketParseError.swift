@@ -9,7 +9,7 @@ public enum SocketParseError: Error, Sendable, Hashable {
     case tooManyAttachments
     /// Something that looks like a namespace does not start with `/`.
     case invalidNamespace
-    /// The ack id is too large, or an ACK comes without a numeric ack id.
+    /// The ack id is too large.
     case invalidAckID
     /// The data is not valid JSON.
     case invalidJSON
@@ -21,4 +21,7 @@ public enum SocketParseError: Error, Sendable, Hashable {
     case unexpectedBinary
     /// A text message arrived while a binary packet was still waiting for attachments.
     case unexpectedText
+    /// A packet that does not fit the connection's state: a CONNECT for a namespace the client
+    /// is already in, or any other packet for a namespace it is not in.
+    case invalidState
 }

@@ -13,6 +13,26 @@ extension SocketSession {
             return
         }
         guard let packet else { return }
+        // The reference's rule: a CONNECT only for a namespace without a socket, any other
+        // packet only for a namespace with one; anything else ends the connection, and so does
+        // a CONNECT_ERROR, which only servers send.
+        let isConnect = packet.kind == .connect
+        switch (isConnect, memberships[packet.namespace]) {
+        case (false, _) where packet.kind == .connectError:
+            let error = SocketParseError.invalidState
+            finish(.parseError(error), &actions)
+            actions.append(.closeConnection(.parseError(error)))
+            return
+        case (true, nil), (false, .connected?):
+            break
+        case (true, .authorizing?):
+            return
+        default:
+            let error = SocketParseError.invalidState
+            finish(.parseError(error), &actions)
+            actions.append(.closeConnection(.parseError(error)))
+            return
+        }
         switch packet.kind {
         case .connect: clientConnect(packet, &actions)
         case .disconnect:
@@ -30,6 +50,7 @@ extension SocketSession {
             actions.append(.event(namespace: packet.namespace, sid: connection.sid, arguments: packet.arguments,
                                   attachments: packet.attachments, ackID: packet.ackID))
         case .ack, .binaryAck:
+            // An ack without an id, or for no emit of ours, is ignored (the reference's "bad ack").
             guard var connection = connection(packet.namespace), let ackID = packet.ackID,
                   connection.takeAck(ackID)
             else { return }
@@ -37,7 +58,7 @@ extension SocketSession {
             actions.append(.ackReceived(namespace: packet.namespace, sid: connection.sid, ackID: ackID,
                                         arguments: packet.arguments, attachments: packet.attachments))
         case .connectError:
-            return
+            return  // handled above: it ends the connection
         }
     }
 

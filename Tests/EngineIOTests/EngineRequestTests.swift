@@ -36,7 +36,6 @@ import Testing
         ("GET", "/socket.io/?EIO=4&transport=polling", true, .badRequest),
         ("GET", "/socket.io/?EIO=3&transport=polling", false, .unsupportedProtocolVersion),
         ("GET", "/socket.io/?transport=polling", false, .unsupportedProtocolVersion),
-        ("DELETE", "/socket.io/?EIO=4&transport=polling&sid=abc", false, .badRequest),
         ("GET", "/socket.io/?EIO=4&transport=websocket&sid=abc", false, .badRequest),
     ])
     func rejections(method: String, target: String, upgrade: Bool, code: EngineError.Code) {
@@ -55,5 +54,12 @@ import Testing
             try EngineRequest(method: "GET", target: "/socket.io/?EIO=4&transport=polling", headers: [],
                               configuration: configuration)
         }
+    }
+
+    /// The reference's polling transport answers other methods on a live session with 500.
+    @Test func otherMethodsOnAPollingSessionAreTheirOwnKind() throws {
+        let request = try EngineRequest(method: "DELETE", target: "/socket.io/?EIO=4&transport=polling&sid=abc",
+                                        headers: [])
+        #expect(request?.kind == .otherMethod(sid: "abc"))
     }
 }

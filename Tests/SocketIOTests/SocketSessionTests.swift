@@ -63,7 +63,9 @@ extension SocketAction {
             == [.disconnected(namespace: "/admin", sid: "A1", reason: .clientNamespaceDisconnect)])
         #expect(session.handle(.received(.text(#"2["still",true]"#)), now: .at(14))
             == [.event(namespace: "/", sid: "sid1", arguments: ["still", true], attachments: [], ackID: nil)])
-        #expect(session.handle(.received(.text(#"2/admin,["gone"]"#)), now: .at(15)) == [])
+        // After leaving /admin, an event for it is a packet for a namespace not joined: it ends the connection.
+        #expect(session.handle(.received(.text(#"2/admin,["gone"]"#)), now: .at(15)).last
+            == .closeConnection(.parseError(.invalidState)))
     }
 
     @Test func clientEventWithAckIsAnsweredOnce() {
@@ -138,8 +140,36 @@ extension SocketAction {
         #expect(SocketDisconnectReason.transport(.pingTimeout).description == "ping timeout")
     }
 
-    @Test func repeatedConnectIsIgnored() {
+    /// The reference closes the connection on a CONNECT for a namespace it already has a socket for.
+    @Test func repeatedConnectClosesTheConnection() {
         var session = joined()
-        #expect(session.handle(.received(.text("0")), now: .at(20)) == [])
+        #expect(session.handle(.received(.text("0")), now: .at(20)) == [
+            .disconnected(namespace: "/", sid: "sid1", reason: .parseError(.invalidState)),
+            .closeConnection(.parseError(.invalidState)),
+        ])
+    }
+
+    /// The reference closes the connection on any other packet for a namespace it has no socket for.
+    @Test(arguments: [#"2/other,["x"]"#, "1/other,", #"4/other,{"message":"x"}"#, #"3/other,1["x"]"#])
+    func packetsForANamespaceNotJoinedCloseTheConnection(text: String) {
+        var session = joined()
+        #expect(session.handle(.received(.text(text)), now: .at(20)).last == .closeConnection(.parseError(.invalidState)))
+    }
+}
+
+@Suite struct ServerAckTimeoutTests {
+    /// An answered emit without a timeout must not make a later timed emit expire at once.
+    @Test func aTimedAckAfterAnUntimedOneWaitsForItsDeadline() {
+        var session = SocketSession.open(configuration: .init(), now: .at(0)).0
+        _ = session.handle(.received(.text("0")), now: .at(1))
+        _ = session.handle(.accept(namespace: "/", sid: "s"), now: .at(2))
+        _ = session.handle(.emit(namespace: "/", arguments: ["q"], attachments: [], expectsAck: true, ackTimeout: nil),
+                           now: .at(3))
+        _ = session.handle(.received(.text(#"30["a"]"#)), now: .at(4))
+        let timed = session.handle(.emit(namespace: "/", arguments: ["q"], attachments: [], expectsAck: true,
+                                         ackTimeout: 500), now: .at(100))
+        #expect(timed.contains(.scheduleTimer(.at(600))))
+        #expect(!session.handle(.timerFired, now: .at(599)).contains { if case .ackTimedOut = $0 { true } else { false } })
+        #expect(session.handle(.timerFired, now: .at(600)).contains(.ackTimedOut(namespace: "/", sid: "s", ackID: 1)))
     }
 }
