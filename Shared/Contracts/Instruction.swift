@@ -76,14 +76,40 @@ public struct Emit: Codable, Sendable, Equatable {
     public var to: Audience
     /// Who is skipped.
     public var except: Exclusion?
+    /// Ask every reached client for an acknowledgement, answered back to a service.
+    public var ack: EmitAck?
 
     /// An emit of `event` with `args` to `to` on `ns`.
-    public init(ns: String, event: String, args: [JSON], to: Audience, except: Exclusion? = nil) {
+    public init(ns: String, event: String, args: [JSON], to: Audience, except: Exclusion? = nil,
+                ack: EmitAck? = nil)
+    {
         self.ns = ns
         self.event = event
         self.args = args
         self.to = to
         self.except = except
+        self.ack = ack
+    }
+}
+
+/// An emit's request for the clients' acknowledgements. Each client's answer comes back as the
+/// event `event` on the emit's namespace, from that client's socket (so with its identity),
+/// with one argument `{"token", "ok": true, "args": [...]}`, or `{"token", "ok": false,
+/// "error": "TIMEOUT"}` when the client did not answer within `timeoutMs`. It is routed like a
+/// client event: the service that wants the answers announces `(ns, event)`.
+public struct EmitAck: Codable, Sendable, Equatable {
+    /// The event the answers come back as.
+    public var event: String
+    /// Any text the service wants back with each answer, e.g. a call id.
+    public var token: String?
+    /// Milliseconds a client has to answer; `nil` waits as long as the socket lives.
+    public var timeoutMs: Int64?
+
+    /// An ack request answered as `event`.
+    public init(event: String, token: String? = nil, timeoutMs: Int64? = nil) {
+        self.event = event
+        self.token = token
+        self.timeoutMs = timeoutMs
     }
 }
 

@@ -43,6 +43,8 @@ public enum LifeFactKind: String, Codable, Sendable, CaseIterable {
     case joined
     /// A socket left a room.
     case left
+    /// An edge's answer to a resync request: every live socket with its user and rooms.
+    case snapshot
 }
 
 /// The body of a `hello` message.

@@ -108,7 +108,7 @@ struct BusHeaderTests {
         #expect(Topic.edge("edge-1") == "edge.edge-1")
         #expect(Topic.inbox("switchboard-9") == "inbox.switchboard-9")
         #expect(Route(ns: "/user", event: "call:initiate").description == "/user call:initiate")
-        #expect(LifeFactKind.allCases.map(\.rawValue) == ["connected", "disconnected", "joined", "left"])
+        #expect(LifeFactKind.allCases.map(\.rawValue) == ["connected", "disconnected", "joined", "left", "snapshot"])
     }
 
     @Test("message ids are 24 lowercase hex digits and unique; suffixes are 6")

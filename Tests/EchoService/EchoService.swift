@@ -12,6 +12,8 @@ import ServiceKit
 /// - `/ broadcast {"room": …, "event": …, "args": [...]}` → that event to the room.
 /// - `/ join {"room": …}` → the sender joins the room.
 /// - `/ fail` → the handler throws (the reply carries `INTERNAL_ERROR`).
+/// - `/ ask {"timeoutMs": …}` → emits `question` to the sender asking for its ack; the answer
+///   comes back as `/ answer`, which emits `answered` with what it got to the same socket.
 ///
 /// `ECHO_DELAY_MS` slows every handler down, so that a test can kill the service mid-work.
 enum EchoService {
@@ -61,6 +63,17 @@ enum EchoService {
                 return event.acknowledge([["error": "BAD_REQUEST"]])
             }
             return [.join(Membership(ns: event.route.ns, rooms: [room], sids: [sid]))] + event.acknowledge([["joined": .string(room)]])
+        }
+        definition.on("/", "ask") { event, _ in
+            guard let sid = event.sid else { return [] }
+            let timeout = event.args.first?["timeoutMs"]?.intValue
+            let ack = EmitAck(event: "answer", token: "t-\(sid)", timeoutMs: timeout)
+            return [.emit(Emit(ns: event.route.ns, event: "question", args: ["what is it?"], to: Audience(sids: [sid]),
+                               ack: ack))] + event.acknowledge([["asked": true]])
+        }
+        definition.on("/", "answer") { event, _ in
+            guard let sid = event.sid else { return [] }
+            return [.emit(Emit(ns: event.route.ns, event: "answered", args: event.args, to: Audience(sids: [sid])))]
         }
         definition.on("/", "fail") { _, _ in
             struct Deliberate: Error {}
