@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "bus", targets: ["BusProxy"]),
         .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        .executable(name: "edge", targets: ["EdgeApp"]),
         .executable(name: "echo-service", targets: ["EchoService"]),
         .library(name: "Bus", targets: ["Bus"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
@@ -17,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: Shared libraries
@@ -54,6 +60,24 @@ let package = Package(
                           ],
                           path: "Services/Switchboard"),
 
+        .target(name: "Edge",
+                dependencies: [
+                    "Bus", "Contracts", "EngineIO", "SocketIO",
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "NIOWebSocket", package: "swift-nio"),
+                    .product(name: "JWTKit", package: "jwt-kit"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "GRDB", package: "GRDB.swift"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                ],
+                path: "Services/Edge/Lib"),
+        .executableTarget(name: "EdgeApp", dependencies: ["Edge"], path: "Services/Edge/App"),
+
         // MARK: Test fixtures and tests
         .executableTarget(name: "EchoService",
                           dependencies: [
@@ -66,6 +90,16 @@ let package = Package(
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO"], path: "Tests/EngineIOTests"),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "EngineIO", "Contracts"],
                     path: "Tests/SocketIOTests"),
+        .testTarget(name: "EdgeTests",
+                    dependencies: [
+                        "Edge", "Bus", "Contracts", "EngineIO", "SocketIO",
+                        .product(name: "GRDB", package: "GRDB.swift"),
+                        .product(name: "Logging", package: "swift-log"),
+                        .product(name: "NIOCore", package: "swift-nio"),
+                        .product(name: "NIOEmbedded", package: "swift-nio"),
+                        .product(name: "NIOHTTP1", package: "swift-nio"),
+                    ],
+                    path: "Tests/EdgeTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BusTests",
                     dependencies: ["Bus", "Contracts", .product(name: "Logging", package: "swift-log")],

@@ -1,0 +1,80 @@
+import CoreMetrics
+import Metrics
+import NIOCore
+import Prometheus
+
+/// The edge's metrics, exposed at `GET /metrics` in Prometheus' text format.
+///
+/// | metric | kind | labels |
+/// | --- | --- | --- |
+/// | `switchboard_edge_engine_connections` | gauge | `transport` |
+/// | `switchboard_edge_upgrades_total` | counter | |
+/// | `switchboard_edge_sockets` | gauge | `namespace` |
+/// | `switchboard_edge_connections_refused_total` | counter | `namespace`, `reason` |
+/// | `switchboard_edge_events_in_total` | counter | `event` |
+/// | `switchboard_edge_events_out_total` | counter | `event` (one per socket reached) |
+/// | `switchboard_edge_instructions_total` | counter | `op` |
+/// | `switchboard_edge_delivery_failures_total` | counter | `code` |
+/// | `switchboard_edge_pending_events` | gauge | |
+/// | `switchboard_edge_bus_round_trip_seconds` | histogram | |
+final class EdgeMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+    }
+
+    /// The text exposition of every metric.
+    func exposition() -> String { registry.emitToString() }
+
+    func engineOpened(transport: String) { meter("switchboard_edge_engine_connections", ("transport", transport)).increment() }
+
+    func engineClosed(transport: String) { meter("switchboard_edge_engine_connections", ("transport", transport)).decrement() }
+
+    func engineUpgraded() {
+        meter("switchboard_edge_engine_connections", ("transport", "polling")).decrement()
+        meter("switchboard_edge_engine_connections", ("transport", "websocket")).increment()
+        counter("switchboard_edge_upgrades_total").increment()
+    }
+
+    func socketConnected(namespace: String) { meter("switchboard_edge_sockets", ("namespace", namespace)).increment() }
+
+    func socketDisconnected(namespace: String) { meter("switchboard_edge_sockets", ("namespace", namespace)).decrement() }
+
+    func connectionRefused(namespace: String, reason: String) {
+        counter("switchboard_edge_connections_refused_total", ("namespace", namespace), ("reason", reason)).increment()
+    }
+
+    func eventIn(_ event: String) { counter("switchboard_edge_events_in_total", ("event", event)).increment() }
+
+    func eventOut(_ event: String, sockets: Int) {
+        counter("switchboard_edge_events_out_total", ("event", event)).increment(by: sockets)
+    }
+
+    func instructionApplied(_ op: String) { counter("switchboard_edge_instructions_total", ("op", op)).increment() }
+
+    func deliveryFailed(_ code: String) { counter("switchboard_edge_delivery_failures_total", ("code", code)).increment() }
+
+    func pendingEvents(_ count: Int) { Gauge(label: "switchboard_edge_pending_events", factory: factory).record(count) }
+
+    func busRoundTrip(since start: NIODeadline) {
+        Metrics.Timer(label: "switchboard_edge_bus_round_trip_seconds", factory: factory)
+            .recordNanoseconds((NIODeadline.now() - start).nanoseconds)
+    }
+
+    private func counter(_ label: String, _ dimensions: (String, String)...) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+    }
+
+    private func meter(_ label: String, _ dimensions: (String, String)...) -> Meter {
+        Meter(label: label, dimensions: dimensions, factory: factory)
+    }
+}

@@ -1,0 +1,131 @@
+import Contracts
+import EngineIO
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import ServiceLifecycle
+
+/// The listeners and the bus bridge, as one lifecycle service.
+///
+/// Everything runs on one event loop, as Node's socket.io runs on one thread: the hub needs no
+/// locks, and an edge scales by running more edges on the bus. The bus thread and the tasks of
+/// authentication hand their results to the loop.
+final class EdgeServer: Service, Sendable {
+    private let configuration: EdgeConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let hub: EdgeHub
+    private let bus: EdgeBus
+    private let logger: Logger
+
+    init(configuration: EdgeConfiguration, bus: EdgeBus, authorizer: Authorizer, logger: Logger) {
+        self.configuration = configuration
+        self.bus = bus
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        hub = EdgeHub(loop: group.next(), configuration: configuration, authorizer: authorizer,
+                      metrics: EdgeMetrics(), logger: logger)
+        hub.bus = bus
+    }
+
+    /// Starts the bus bridge, waits (up to 3 s) until it hears the bus, opens the listeners and
+    /// serves until graceful shutdown; then closes the listeners and the bus connection.
+    func run() async throws {
+        let busTask = Task { await bus.run(hub: hub) }
+        if !(await bus.warmUp(timeout: .seconds(3))) {
+            logger.warning("the bus did not answer within 3 s; serving anyway (events wait for services)")
+        }
+        var bound: [Channel] = []
+        do {
+            for index in configuration.listeners.indices {
+                bound.append(try await bind(listener: index))
+            }
+        } catch {
+            busTask.cancel()
+            throw error
+        }
+        let channels = bound
+        let metricsTask = Task {
+            while !Task.isCancelled {
+                hub.metrics.pendingEvents(bus.pendingCount)
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: hub.loop).whenComplete { _ in
+                    done.resume()
+                }
+            }
+        } onGracefulShutdown: {
+            channels.forEach { $0.close(promise: nil) }
+        }
+        metricsTask.cancel()
+        busTask.cancel()
+        await bus.close()
+        try await group.shutdownGracefully()
+        logger.info("edge stopped")
+    }
+
+    private func bind(listener index: Int) async throws -> Channel {
+        let listener = configuration.listeners[index]
+        let hub = self.hub
+        let maxFrame = configuration.maxPayload + 1024
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let upgrader = NIOWebSocketServerUpgrader(
+                    maxFrameSize: maxFrame,
+                    shouldUpgrade: { channel, head in
+                        channel.eventLoop.makeSucceededFuture(Self.acceptsWebSocket(head, hub: hub) ? HTTPHeaders() : nil)
+                    },
+                    upgradePipelineHandler: { channel, head in
+                        let purpose = Self.purpose(of: head, listener: index, channel: channel)
+                        return channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                                            maxAccumulatedFrameSize: maxFrame))
+                            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(hub: hub, purpose: purpose))
+                        }
+                    })
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            context.pipeline.removeHandler(name: "switchboard-http", promise: nil)
+                        }))
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(hub: hub, listener: index),
+                                                                   name: "switchboard-http")
+                }
+            }
+        let channel = try await bootstrap.bind(host: listener.host, port: listener.port).get()
+        logger.info("edge listening", metadata: ["port": "\(channel.localAddress?.port ?? listener.port)",
+                                                 "host": "\(listener.host)", "path": "\(configuration.path)"])
+        return channel
+    }
+
+    /// A WebSocket request the edge takes: a new session, or an upgrade of a known polling session.
+    private static func acceptsWebSocket(_ head: HTTPRequestHead, hub: EdgeHub) -> Bool {
+        guard let request = try? EngineRequest(method: head.method.rawValue, target: head.uri,
+                                               headers: head.headers.map { ($0.name, $0.value) },
+                                               configuration: .init(path: hub.configuration.path))
+        else { return false }
+        switch request.kind {
+        case .handshake(.websocket): return true
+        case .upgrade(let sid): return hub.connections[sid] != nil
+        default: return false
+        }
+    }
+
+    private static func purpose(of head: HTTPRequestHead, listener: Int, channel: Channel) -> WebSocketHandler.Purpose {
+        let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        for pair in query.split(separator: "&") where pair.hasPrefix("sid=") {
+            let sid = String(pair.dropFirst(4)).removingPercentEncoding ?? String(pair.dropFirst(4))
+            if !sid.isEmpty { return .upgrade(sid: sid) }
+        }
+        return .handshake(listener: listener, address: HTTPHandler.address(of: channel),
+                          cookie: head.headers.first(name: "cookie"))
+    }
+}

@@ -1,0 +1,217 @@
+import EngineIO
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Plain HTTP on a listener: Engine.IO polling, CORS preflight, `/health` and `/metrics`.
+/// WebSocket requests never reach it (the upgrader takes them) unless they were refused.
+final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let hub: EdgeHub
+    private let listener: Int
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var waitingForPoll = false
+    /// A POST being received: its session, and whether the session refused it at its head.
+    private var post: (sid: String, responder: Responder, refused: Bool)?
+
+    init(hub: EdgeHub, listener: Int) {
+        self.hub = hub
+        self.listener = listener
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = []
+            beginPost(requestHead, context: context)
+        case .body(var buffer):
+            guard post?.refused != true else { return }
+            // Keep one byte past the limit, so the session sees the body is too large.
+            let room = hub.configuration.maxPayload + 1 - body.count
+            if room > 0 { body += buffer.readBytes(length: min(room, buffer.readableBytes)) ?? [] }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if let post {
+                self.post = nil
+                if !post.refused { completePost(post.sid, responder: post.responder) }
+                return
+            }
+            handle(head, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if waitingForPoll { hub.pollAbandoned(owner: ObjectIdentifier(self)) }
+        context.fireChannelInactive()
+    }
+
+    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let origin = head.headers.first(name: "origin")
+        if path == "/health" && head.method == .GET {
+            respond(EngineHTTPResponse(status: 200, contentType: "application/json", body: hub.healthJSON),
+                    head: head, origin: nil, context: context)
+            return
+        }
+        if path == "/metrics" && head.method == .GET {
+            respond(EngineHTTPResponse(status: 200, contentType: "text/plain; version=0.0.4",
+                                       body: hub.metrics.exposition()), head: head, origin: nil, context: context)
+            return
+        }
+        if head.method == .OPTIONS && head.uri.hasPrefix(hub.configuration.path) {
+            preflight(head, context: context)
+            return
+        }
+        let request: EngineRequest?
+        do {
+            request = try EngineRequest(method: head.method.rawValue, target: head.uri,
+                                        headers: head.headers.map { ($0.name, $0.value) },
+                                        configuration: .init(path: hub.configuration.path))
+        } catch {
+            respond(error.response, head: head, origin: origin, context: context)
+            return
+        }
+        guard let request else {
+            respond(EngineHTTPResponse(status: 404, contentType: "text/plain", body: "Not Found"), head: head,
+                    origin: nil, context: context)
+            return
+        }
+        let responder = makeResponder(head: head, origin: origin, context: context)
+        let owner = ObjectIdentifier(self)
+        switch request.kind {
+        case .handshake(.polling):
+            hub.open(transport: .polling, listener: listener, address: Self.address(of: context.channel),
+                     cookie: head.headers.first(name: "cookie"), webSocket: nil, incoming: (owner, responder))
+        case .handshake(.websocket):
+            responder(EngineError(.badRequest).response)
+        case .poll(let sid):
+            guard let connection = hub.connections[sid], connection.listener == listener else {
+                responder(EngineError(.unknownSessionID).response)
+                return
+            }
+            waitingForPoll = true
+            hub.engine(.pollArrived, on: connection, incoming: (owner, responder))
+        case .post:
+            // A POST to a live session began at its head (``beginPost``); this one has none.
+            responder(EngineError(.unknownSessionID).response)
+        case .upgrade(let sid):
+            responder(EngineError(hub.connections[sid] == nil ? .unknownSessionID : .badRequest).response)
+        case .otherMethod(let sid):
+            responder(hub.connections[sid] == nil ? EngineError(.unknownSessionID).response
+                      : EngineHTTPResponse(status: 500))
+        }
+    }
+
+    /// A POST to a live session starts at its head, so that two POSTs at once are seen as such.
+    private func beginPost(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        post = nil
+        guard head.method == .POST,
+              let request = try? EngineRequest(method: "POST", target: head.uri,
+                                               headers: head.headers.map { ($0.name, $0.value) },
+                                               configuration: .init(path: hub.configuration.path)),
+              case .post(let sid) = request.kind,
+              let connection = hub.connections[sid], connection.listener == listener
+        else { return }
+        let responder = makeResponder(head: head, origin: head.headers.first(name: "origin"), context: context)
+        post = (sid, responder, false)
+        hub.engine(.postBegan(contentType: head.headers.first(name: "content-type")), on: connection,
+                   incoming: (ObjectIdentifier(self), { [weak self] response in
+                       self?.post?.refused = true
+                       responder(response)
+                   }))
+    }
+
+    /// The whole body of an accepted POST arrived.
+    private func completePost(_ sid: String, responder: @escaping Responder) {
+        guard let connection = hub.connections[sid] else {
+            responder(EngineError(.unknownSessionID).response)
+            return
+        }
+        hub.engine(.postCompleted(body: body), on: connection, incoming: (ObjectIdentifier(self), responder))
+    }
+
+    /// A responder that writes the response on this channel once (a long poll may answer later).
+    private func makeResponder(head: HTTPRequestHead, origin: String?, context: ChannelHandlerContext) -> Responder {
+        var answered = false
+        return { [weak self] response in
+            guard let self, !answered else { return }
+            answered = true
+            self.waitingForPoll = false
+            self.respond(response, head: head, origin: origin, context: context)
+        }
+    }
+
+    private func respond(_ response: EngineHTTPResponse, head: HTTPRequestHead, origin: String?,
+                         context: ChannelHandlerContext)
+    {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        if let type = response.contentType { headers.add(name: "Content-Type", value: type) }
+        headers.add(name: "Content-Length", value: String(response.body.utf8.count))
+        corsHeaders(origin: origin, into: &headers)
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let status = HTTPResponseStatus(statusCode: response.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+                      promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))),
+                      promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+
+    /// Answers a CORS preflight for the Engine.IO path, as the `cors` package does for socket.io.
+    private func preflight(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        corsHeaders(origin: head.headers.first(name: "origin"), into: &headers)
+        headers.add(name: "Access-Control-Allow-Methods", value: "GET,HEAD,PUT,PATCH,POST,DELETE")
+        if let requested = head.headers.first(name: "access-control-request-headers") {
+            headers.add(name: "Access-Control-Allow-Headers", value: requested)
+            headers.add(name: "Vary", value: "Access-Control-Request-Headers")
+        }
+        headers.add(name: "Content-Length", value: "0")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .noContent,
+                                                             headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func corsHeaders(origin: String?, into headers: inout HTTPHeaders) {
+        let cors = hub.configuration.cors
+        guard let origin else {
+            if cors.origins.contains("*") && !cors.credentials { headers.add(name: "Access-Control-Allow-Origin", value: "*") }
+            return
+        }
+        guard cors.origins.contains("*") || cors.origins.contains(origin) else { return }
+        headers.add(name: "Access-Control-Allow-Origin", value: origin)
+        headers.add(name: "Vary", value: "Origin")
+        if cors.credentials { headers.add(name: "Access-Control-Allow-Credentials", value: "true") }
+    }
+
+    /// The peer's IP address, for rate limits and the bus header.
+    static func address(of channel: Channel) -> String {
+        channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}
+
+extension EdgeHub {
+    /// The HTTP connection holding a pending poll went away.
+    func pollAbandoned(owner: ObjectIdentifier) {
+        for connection in connections.values where connection.poll?.owner == owner {
+            connection.poll = nil
+            engine(.channelClosed(.poll), on: connection)
+        }
+    }
+
+    /// `GET /health`: the edge is up; how many connections and whether the bus is live.
+    var healthJSON: String {
+        "{\"status\":\"ok\",\"bus\":\(bus.isReady ? "\"ready\"" : "\"starting\""),"
+            + "\"connections\":\(connections.count),\"sockets\":\(sockets.count),\"pending\":\(bus.pendingCount)}"
+    }
+}
