@@ -80,16 +80,27 @@ public final class BusConnection: Sendable {
     private let outbox = Mutex(Outbox())
     private let context: ZMQContext
     private let sockets: Mutex<Sockets>
-    private let counters = Mutex(Statistics(published: 0, received: 0, malformed: 0, dropped: 0))
+    private let wake: Mutex<WakeSocket>
     private let logger: Logger
+    // The counters: only the bus thread adds to them, so relaxed atomics suffice and no lock
+    // is taken per message.
+    private let published = Atomic<Int>(0)
+    private let received = Atomic<Int>(0)
+    private let malformed = Atomic<Int>(0)
+    private let dropped = Atomic<Int>(0)
 
-    /// The sockets, reached only under the mutex: the wake-up PUSH by publishers, the rest by
-    /// the bus thread (which holds no lock while polling: it takes them once at start).
+    /// The bus thread's sockets, reached only under the mutex (the thread takes them once at
+    /// start and holds no lock while polling).
     private struct Sockets: @unchecked Sendable {
-        var push: ZMQSocket
         var pull: ZMQSocket
         var pub: ZMQSocket
         var sub: ZMQSocket
+    }
+
+    /// The wake-up PUSH socket, used by publishers one at a time under its own mutex; `nil`
+    /// once the bus thread closed it.
+    private struct WakeSocket: @unchecked Sendable {
+        var push: ZMQSocket?
     }
 
     /// Opens the sockets, connects them to the bus and starts the bus thread.
@@ -112,9 +123,10 @@ public final class BusConnection: Sendable {
             try configuration.socketOptions.apply(to: sub)
             try sub.set(ZMQ_LINGER, 0)
             try sub.connect(configuration.subscribeEndpoint)
-            return Sockets(push: push, pull: pull, pub: pub, sub: sub)
+            return (Sockets(pull: pull, pub: pub, sub: sub), WakeSocket(push: push))
         }
-        sockets = Mutex(opened)
+        sockets = Mutex(opened.0)
+        wake = Mutex(opened.1)
         let policy: AsyncStream<Envelope>.Continuation.BufferingPolicy =
             configuration.receiveBufferLimit.map { .bufferingOldest($0) } ?? .unbounded
         (messages, continuation) = AsyncStream.makeStream(of: Envelope.self, bufferingPolicy: policy)
@@ -138,8 +150,11 @@ public final class BusConnection: Sendable {
         enqueue(.unsubscribe(subscription))
     }
 
-    /// The counters so far.
-    public var statistics: Statistics { counters.withLock { $0 } }
+    /// The counters so far (each read on its own: they may be a message apart from each other).
+    public var statistics: Statistics {
+        Statistics(published: published.load(ordering: .relaxed), received: received.load(ordering: .relaxed),
+                   malformed: malformed.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed))
+    }
 
     /// Sends what is queued (within the linger time), closes the sockets and ends ``messages``.
     public func close() async {
@@ -154,15 +169,18 @@ public final class BusConnection: Sendable {
     }
 
     private func enqueue(_ command: Command) {
-        outbox.withLock { box in
-            guard !box.closed else { return }
+        let wakeUp = outbox.withLock { box -> Bool in
+            guard !box.closed else { return false }
             if case .close = command { box.closed = true }
-            let wasEmpty = box.commands.isEmpty
             box.commands.append(command)
-            if wasEmpty {
-                // Only the empty → non-empty transition wakes the bus thread.
-                sockets.withLock { _ = try? $0.push.send([Data([1])]) }
-            }
+            return box.commands.count == 1
+        }
+        // Only the empty → non-empty transition wakes the bus thread. The wake-up is sent after
+        // the outbox lock is released, so publishers and the bus thread do not wait on a
+        // system call: the command is already queued when it arrives, and a wake-up that finds
+        // the queue already emptied only costs the bus thread an empty round.
+        if wakeUp {
+            wake.withLock { _ = try? $0.push?.send([Data([1])]) }
         }
     }
 }
@@ -199,7 +217,10 @@ extension BusConnection {
             sockets.sub.close()
             sockets.pub.close()
             sockets.pull.close()
-            sockets.push.close()
+        }
+        wake.withLock { wake in
+            wake.push?.close()
+            wake.push = nil
         }
         context.terminate()
         continuation.finish()
@@ -219,7 +240,7 @@ extension BusConnection {
             switch command {
             case .send(let frames):
                 try pub.send(frames)
-                counters.withLock { $0.published += 1 }
+                published.wrappingAdd(1, ordering: .relaxed)
             case .subscribe(let subscription):
                 try sub.set(ZMQ_SUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
                 subscriptions[subscription, default: 0] += 1
@@ -258,14 +279,14 @@ extension BusConnection {
             do {
                 envelope = try Envelope.decode(frames)
             } catch {
-                counters.withLock { $0.malformed += 1 }
+                malformed.wrappingAdd(1, ordering: .relaxed)
                 logger.warning("dropped a malformed bus message: \(error)")
                 continue
             }
             if case .dropped = continuation.yield(envelope) {
-                counters.withLock { $0.dropped += 1 }
+                dropped.wrappingAdd(1, ordering: .relaxed)
             } else {
-                counters.withLock { $0.received += 1 }
+                received.wrappingAdd(1, ordering: .relaxed)
             }
         }
     }

@@ -35,9 +35,10 @@ public struct Envelope: Sendable, Equatable {
 
     /// The frames of this message, ready for `zmq_send`.
     public func encode() -> [Data] {
-        // Encoding a BusHeader cannot fail: every field is a plain string, number or flag.
-        let headerFrame = (try? JSONCoding.encode(header)) ?? Data("{}".utf8)
-        return [Data(topic.utf8), headerFrame, body] + attachments
+        // The hand-written header coder writes exactly what `JSONCoding.encode(header)` would.
+        var frames = [Data(topic.utf8), header.wireData(), body]
+        if !attachments.isEmpty { frames += attachments }
+        return frames
     }
 
     /// Reads the frames of one received message; every malformed message is a typed error.
@@ -46,7 +47,9 @@ public struct Envelope: Sendable, Equatable {
         guard let topic = String(data: frames[0], encoding: .utf8), !topic.isEmpty else { throw .badTopic }
         let header: BusHeader
         do {
-            header = try JSONCoding.decode(BusHeader.self, from: frames[1])
+            // The hand-written reader takes the plain headers every Swift and Python process
+            // writes; anything else goes through `JSONDecoder`, with its precise errors.
+            header = try BusHeader(wire: frames[1]) ?? JSONCoding.decode(BusHeader.self, from: frames[1])
         } catch {
             if let probe = try? JSONCoding.decode(VersionProbe.self, from: frames[1]), let version = probe.v,
                version != BusHeader.protocolVersion
@@ -56,10 +59,10 @@ public struct Envelope: Sendable, Equatable {
             throw .badHeader(String(describing: error))
         }
         guard header.v == BusHeader.protocolVersion else { throw .unsupportedVersion(header.v) }
-        guard (try? JSONSerialization.jsonObject(with: frames[2], options: [.fragmentsAllowed])) != nil else {
-            throw .badBody("frame 2 is not JSON")
-        }
-        return Envelope(topic: topic, header: header, body: frames[2], attachments: Array(frames.dropFirst(3)))
+        // A syntax check only: the consumer parses the body once, as the type it expects.
+        guard JSONSyntax.isValid(frames[2]) else { throw .badBody("frame 2 is not JSON") }
+        return Envelope(topic: topic, header: header, body: frames[2],
+                        attachments: frames.count > 3 ? Array(frames[3...]) : [])
     }
 
     /// Decodes the body as `type`.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The kinds of bus message (the header's `type`).
 public enum MessageType: String, Codable, Sendable, CaseIterable {
@@ -47,6 +48,9 @@ public struct BusHeader: Codable, Sendable, Equatable {
     public var ack: Bool?
     /// The client's IP address.
     public var ip: String?
+    /// How the event's namespace authenticates (`none`, `jwt`, `session`, `optional`): a service
+    /// trusts ids in a payload only on `none`, where the contract does.
+    public var auth: String?
     /// Topic the reply goes to; absent means `edge` (every edge applies the reply).
     public var replyTo: String?
     /// On a `reply`: an error code when the handler failed (`INTERNAL_ERROR`, `UNKNOWN_EVENT`, …).
@@ -96,24 +100,76 @@ public struct Identity: Codable, Sendable, Hashable {
     }
 }
 
-/// Unique message ids: 24 lowercase hex digits from the system's random generator.
+/// Unique message ids: 24 lowercase hex digits, 96 random bits.
+///
+/// The bits come from a xoshiro256** generator seeded once per process with 256 bits from the
+/// system's random generator. Asking the system for every id cost two `getrandom` system calls
+/// per message. Ids of different processes stay as unlikely to collide as 96 independent random
+/// bits. An id is unique, not secret: nothing may rely on ids being unguessable.
 public enum MessageID {
+    private static let generator = Mutex(Xoshiro256StarStar())
+
     /// A new random id.
     public static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hex(generator.next(), digits: 16) + hex(UInt64(generator.next() as UInt32), digits: 8)
+        let (high, low) = generator.withLock { generator in (generator.next(), generator.next()) }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            writeHex(high, digits: 16, into: buffer, at: 0)
+            writeHex(low >> 32, digits: 8, into: buffer, at: 16)
+            return 24
+        }
     }
 
-    /// A short random suffix for instance ids (`chat-4f2a9c`).
+    /// A short random suffix for instance ids (`chat-4f2a9c`), straight from the system's generator.
     public static func shortSuffix() -> String {
         var generator = SystemRandomNumberGenerator()
-        return hex(UInt64(generator.next() as UInt32) & 0xFF_FFFF, digits: 6)
+        let value = UInt64(generator.next() as UInt32) & 0xFF_FFFF
+        return String(unsafeUninitializedCapacity: 6) { buffer in
+            writeHex(value, digits: 6, into: buffer, at: 0)
+            return 6
+        }
     }
 
-    private static func hex(_ value: UInt64, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    /// Writes the low `digits` hex digits of `value`, zero-padded, at `offset`.
+    private static func writeHex(_ value: UInt64, digits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>,
+                                 at offset: Int)
+    {
+        var value = value
+        for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+            buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            value >>= 4
+        }
     }
+}
+
+/// xoshiro256** (Blackman and Vigna): a fast generator with 256 bits of state, seeded from the
+/// system's random generator. Not cryptographic; for ``MessageID`` only.
+struct Xoshiro256StarStar: RandomNumberGenerator {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    /// A generator seeded from `SystemRandomNumberGenerator` (never all zeros).
+    init() {
+        var system = SystemRandomNumberGenerator()
+        repeat {
+            state = (system.next(), system.next(), system.next(), system.next())
+        } while state == (0, 0, 0, 0)
+    }
+
+    mutating func next() -> UInt64 {
+        let result = (state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = state.3.rotatedLeft(by: 45)
+        return result
+    }
+}
+
+private extension UInt64 {
+    func rotatedLeft(by count: UInt64) -> UInt64 { (self << count) | (self >> (64 - count)) }
 }
 
 /// Wall-clock time in the bus's unit.

@@ -130,16 +130,27 @@ extension JSON {
 }
 
 /// The project's one JSON configuration: compact output, sorted keys, slashes unescaped.
+///
+/// One encoder and one decoder serve the whole process: making them anew for every call cost
+/// ~5% of a bus round trip's CPU in a profile. Sharing them is safe. Foundation declares both
+/// `Sendable` (the compiler checks that for these `static let`s). Each `encode`/`decode` copies
+/// the options into state of its own, and nothing here changes the options after creation.
 public enum JSONCoding {
-    /// Encodes `value` as compact UTF-8 JSON with sorted keys.
-    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+        return encoder
+    }()
+
+    private static let decoder = JSONDecoder()
+
+    /// Encodes `value` as compact UTF-8 JSON with sorted keys.
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        try encoder.encode(value)
     }
 
     /// Decodes `type` from UTF-8 JSON.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try JSONDecoder().decode(type, from: data)
+        try decoder.decode(type, from: data)
     }
 }

@@ -1,0 +1,342 @@
+import Foundation
+
+// Hand-written coding of frame 1. The header is coded on every bus message, and going through
+// `JSONEncoder`/`JSONDecoder` cost ~20% of a bus round trip's CPU in a profile. Both functions
+// here are exact stand-ins for `JSONCoding`:
+//
+// - `wireData()` writes the same bytes as `JSONCoding.encode(header)`: compact, members in the
+//   UTF-8 order of their keys (swift-foundation's `.sortedKeys` on Linux), absent optionals
+//   left out, `/` not escaped, and strings escaped exactly as `JSONEncoder` escapes them.
+// - `init?(wire:)` reads only a plain subset of JSON, and gives up (`nil`) on anything else:
+//   backslash escapes, unknown or repeated members, numbers with a fraction or an exponent,
+//   values of the wrong JSON type, missing required members, malformed text. The caller then
+//   decodes with `JSONCoding`, which accepts and rejects exactly what it always did. What the
+//   subset accepts, `JSONDecoder` accepts too, with the same result.
+
+extension BusHeader {
+    /// Frame 1 for this header: byte for byte `JSONCoding.encode(self)`, without `JSONEncoder`.
+    package func wireData() -> Data {
+        var writer = WireWriter()
+        writer.bytes.reserveCapacity(160 + id.utf8.count + from.utf8.count + (traceparent?.utf8.count ?? 0))
+        writer.open()
+        // Members in the UTF-8 order of their keys.
+        if let ack { writer.member("ack"); writer.bool(ack) }
+        if let auth { writer.member("auth"); writer.string(auth) }
+        if let edge { writer.member("edge"); writer.string(edge) }
+        if let error { writer.member("error"); writer.string(error) }
+        if let event { writer.member("event"); writer.string(event) }
+        writer.member("from"); writer.string(from)
+        writer.member("id"); writer.string(id)
+        if let ip { writer.member("ip"); writer.string(ip) }
+        if let ns { writer.member("ns"); writer.string(ns) }
+        if let re { writer.member("re"); writer.string(re) }
+        if let replyTo { writer.member("replyTo"); writer.string(replyTo) }
+        if let sid { writer.member("sid"); writer.string(sid) }
+        if let traceparent { writer.member("traceparent"); writer.string(traceparent) }
+        writer.member("ts"); writer.integer(ts)
+        writer.member("type"); writer.string(type.rawValue)
+        if let user {
+            writer.member("user")
+            writer.open()
+            writer.member("id"); writer.string(user.id)
+            if let name = user.name { writer.member("name"); writer.string(name) }
+            if let role = user.role { writer.member("role"); writer.string(role) }
+            writer.close()
+        }
+        writer.member("v"); writer.integer(Int64(v))
+        writer.close()
+        return Data(writer.bytes)
+    }
+
+    /// Reads frame 1 when it is plain JSON (see above); `nil` means "decode it with `JSONCoding`",
+    /// which then gives the header or the precise error.
+    package init?(wire data: Data) {
+        let header = data.withUnsafeBytes { raw -> BusHeader? in
+            var reader = WireReader(raw.bindMemory(to: UInt8.self))
+            return try? reader.header()
+        }
+        guard let header else { return nil }
+        self = header
+    }
+}
+
+/// Appends compact JSON to a byte buffer, escaping strings as `JSONEncoder` does.
+private struct WireWriter {
+    var bytes: [UInt8] = []
+    private var first = true
+
+    mutating func open() {
+        bytes.append(UInt8(ascii: "{"))
+        first = true
+    }
+
+    mutating func close() {
+        bytes.append(UInt8(ascii: "}"))
+        first = false
+    }
+
+    /// `"key":`, after a comma unless it is the object's first member. Keys need no escaping.
+    mutating func member(_ key: StaticString) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(UInt8(ascii: "\""))
+        append(key)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    mutating func bool(_ value: Bool) {
+        append(value ? "true" : "false")
+    }
+
+    private mutating func append(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func integer(_ value: Int64) {
+        var text = String(value)
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// A quoted string: `"` and `\` backslashed, control characters as `\b \f \n \r \t` or
+    /// `\u00xx` (lowercase hex), everything else (`/` and non-ASCII included) as is.
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var mark = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"")
+                || byte == UInt8(ascii: "\\")
+            {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark..<index]))
+                mark = index + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+                case 0x08: bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "f"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                default:
+                    append("u00")
+                    bytes.append(byte >> 4 == 0 ? UInt8(ascii: "0") : UInt8(ascii: "1"))
+                    let low = byte & 0xF
+                    bytes.append(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Thrown by ``WireReader`` for anything outside the plain subset it reads.
+private struct NotPlain: Error {}
+
+/// Reads the plain subset of JSON that ``BusHeader/init(wire:)`` accepts.
+private struct WireReader {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// One header object and nothing after it but whitespace.
+    mutating func header() throws(NotPlain) -> BusHeader {
+        var v: Int?, id: String?, type: MessageType?, from: String?, ts: Int64?
+        var re: String?, traceparent: String?, ns: String?, event: String?, sid: String?, edge: String?
+        var user: Identity?, ack: Bool?, ip: String?, replyTo: String?, error: String?, auth: String?
+        var seen = SeenKeys()
+        try openObject()
+        while let key = try nextKey(first: seen.isEmpty) {
+            switch key {
+            case "v": try seen.insert(0); v = try required(Int(exactly: integer()))
+            case "id": try seen.insert(1); id = try string()
+            case "type": try seen.insert(2); type = try required(MessageType(rawValue: string()))
+            case "from": try seen.insert(3); from = try string()
+            case "ts": try seen.insert(4); ts = try integer()
+            case "re": try seen.insert(5); re = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "traceparent":
+                try seen.insert(6); traceparent = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "ns": try seen.insert(7); ns = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "event": try seen.insert(8); event = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "sid": try seen.insert(9); sid = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "edge": try seen.insert(10); edge = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "user": try seen.insert(11); user = try nullable { reader throws(NotPlain) in try reader.identity() }
+            case "ack": try seen.insert(12); ack = try nullable { reader throws(NotPlain) in try reader.bool() }
+            case "ip": try seen.insert(13); ip = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "replyTo":
+                try seen.insert(14); replyTo = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "error": try seen.insert(15); error = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "auth": try seen.insert(16); auth = try nullable { reader throws(NotPlain) in try reader.string() }
+            default: throw NotPlain()
+            }
+        }
+        skipWhitespace()
+        guard index == bytes.count, let v, let id, let type, let from, let ts else { throw NotPlain() }
+        var header = BusHeader(type: type, from: from, id: id, re: re, ts: ts)
+        header.v = v
+        header.traceparent = traceparent
+        header.ns = ns
+        header.event = event
+        header.sid = sid
+        header.edge = edge
+        header.user = user
+        header.ack = ack
+        header.ip = ip
+        header.replyTo = replyTo
+        header.error = error
+        header.auth = auth
+        return header
+    }
+
+    /// `{"id":…,"role":…,"name":…}` with `id` a string, or an integer kept as its decimal text.
+    private mutating func identity() throws(NotPlain) -> Identity {
+        var id: String?, role: String?, name: String?
+        var seen = SeenKeys()
+        try openObject()
+        while let key = try nextKey(first: seen.isEmpty) {
+            switch key {
+            case "id":
+                try seen.insert(0)
+                id = index < bytes.count && bytes[index] == UInt8(ascii: "\"") ? try string() : String(try integer())
+            case "role": try seen.insert(1); role = try nullable { reader throws(NotPlain) in try reader.string() }
+            case "name": try seen.insert(2); name = try nullable { reader throws(NotPlain) in try reader.string() }
+            default: throw NotPlain()
+            }
+        }
+        guard let id else { throw NotPlain() }
+        return Identity(id: id, role: role, name: name)
+    }
+
+    /// Which members of an object were read, to give up on a repeated key.
+    private struct SeenKeys {
+        private var bits: UInt32 = 0
+
+        var isEmpty: Bool { bits == 0 }
+
+        /// Notes member number `number`; throws when it was read before.
+        mutating func insert(_ number: Int) throws(NotPlain) {
+            guard bits & (1 << number) == 0 else { throw NotPlain() }
+            bits |= 1 << number
+        }
+    }
+
+    /// `{`, after whitespace.
+    private mutating func openObject() throws(NotPlain) {
+        skipWhitespace()
+        try expect(UInt8(ascii: "{"))
+    }
+
+    /// The next member's key, the reader then at its value; `nil` once the object's closing
+    /// brace is read. `first` tells whether a member was read before (then a comma comes first).
+    private mutating func nextKey(first: Bool) throws(NotPlain) -> String? {
+        skipWhitespace()
+        if take(UInt8(ascii: "}")) { return nil }
+        if !first {
+            try expect(UInt8(ascii: ","))
+            skipWhitespace()
+        }
+        let key = try string()
+        skipWhitespace()
+        try expect(UInt8(ascii: ":"))
+        skipWhitespace()
+        return key
+    }
+
+    /// `null`, for an optional member that is absent, or else what `read` reads.
+    private mutating func nullable<T>(_ read: (inout WireReader) throws(NotPlain) -> T) throws(NotPlain) -> T? {
+        if literal("null") { return nil }
+        return try read(&self)
+    }
+
+    /// A string without backslash escapes or control characters, valid UTF-8.
+    private mutating func string() throws(NotPlain) -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let utf8 = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                // ASCII is valid UTF-8: the faster initializer that does not report errors will do.
+                if ascii { return String(decoding: utf8, as: UTF8.self) }
+                return try required(String(validating: utf8, as: UTF8.self))
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { throw NotPlain() }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        throw NotPlain()
+    }
+
+    /// An integer in JSON's syntax (`-?(0|[1-9][0-9]*)`) that fits in `Int64`, with no
+    /// fraction or exponent after it.
+    private mutating func integer() throws(NotPlain) -> Int64 {
+        let negative = take(UInt8(ascii: "-"))
+        let start = index
+        var magnitude: UInt64 = 0
+        while index < bytes.count, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+            let (times10, overflowed) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, carried) = times10.addingReportingOverflow(UInt64(digit))
+            guard !overflowed, !carried else { throw NotPlain() }
+            magnitude = sum
+            index += 1
+        }
+        let digits = index - start
+        guard digits == 1 || (digits > 1 && bytes[start] != UInt8(ascii: "0")) else { throw NotPlain() }
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+            throw NotPlain()
+        }
+        if negative {
+            if magnitude == UInt64(Int64.max) + 1 { return .min }
+            return try -required(Int64(exactly: magnitude))
+        }
+        return try required(Int64(exactly: magnitude))
+    }
+
+    /// `true` or `false`.
+    private mutating func bool() throws(NotPlain) -> Bool {
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw NotPlain()
+    }
+
+    /// Reads `word` if it comes next.
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count - index >= count,
+              memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else { return false }
+        index += count
+        return true
+    }
+
+    /// Reads `byte` if it comes next.
+    private mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(NotPlain) {
+        guard take(byte) else { throw NotPlain() }
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): index += 1
+            default: return
+            }
+        }
+    }
+
+    /// `value`, or a throw when there is none.
+    private func required<T>(_ value: T?) throws(NotPlain) -> T {
+        guard let value else { throw NotPlain() }
+        return value
+    }
+}
