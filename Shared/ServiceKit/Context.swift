@@ -105,6 +105,15 @@ public struct ServiceDefinition: Sendable {
     /// Migrations of the service's SQLite file; `nil` for a service without a database
     /// (its dedup store is then bounded memory).
     public var migrations: (@Sendable (inout DatabaseMigrator) -> Void)?
+    /// Runs once the service's subscriptions are live and before it announces itself: events
+    /// are not answered until it returns (their publishers send them again once the service
+    /// says hello), while life facts and hellos keep flowing, e.g. to rebuild state.
+    public var onStart: (@Sendable (ServiceControl) async throws -> Void)?
+    /// Handlers for instances of other services that stopped saying hello (3 intervals), by
+    /// service name; the event's `args` hold the gone instance's hello.
+    public private(set) var goneHandlers: [String: Handler] = [:]
+    /// Long-running work started once the service is ready, cancelled at shutdown.
+    public private(set) var backgroundTasks: [@Sendable (ServiceControl) async -> Void] = []
 
     /// A definition with no handlers yet.
     public init(name: String) {
@@ -119,6 +128,16 @@ public struct ServiceDefinition: Sendable {
     /// Handles life facts of `kind`; the event's `args` hold the fact object.
     public mutating func onLife(_ kind: LifeFactKind, _ handler: @escaping Handler) {
         lifeHandlers[kind] = handler
+    }
+
+    /// Handles an instance of `service` going silent; its instructions go out as an `emit`.
+    public mutating func onGone(_ service: String, _ handler: @escaping Handler) {
+        goneHandlers[service] = handler
+    }
+
+    /// Runs `task` from readiness until shutdown (e.g. a timer loop that emits).
+    public mutating func background(_ task: @escaping @Sendable (ServiceControl) async -> Void) {
+        backgroundTasks.append(task)
     }
 
     /// The routes to announce, sorted for a stable hello.

@@ -10,6 +10,13 @@ extension ServiceRuntime {
         case .hello:
             noteHello(envelope, on: connection)
         case .event:
+            // Before the start-up step is done, events are left for their publishers to send
+            // again: they do so when this instance says hello.
+            guard isReady else {
+                logger.debug("event before start-up finished; left for re-publishing",
+                             metadata: ["id": "\(envelope.header.id)"])
+                return
+            }
             await answer(envelope, on: connection)
         case .life:
             await observe(envelope, on: connection)
@@ -18,8 +25,13 @@ extension ServiceRuntime {
         }
     }
 
-    /// Becomes ready when our own hello came back: our subscriptions are live.
+    /// Notes every hello in the directory; our own hello coming back means our subscriptions
+    /// are live.
     private func noteHello(_ envelope: Envelope, on connection: BusConnection) {
+        if let hello = try? envelope.decodeBody(as: Hello.self) {
+            let now = monotonicNow
+            _ = directory.withLock { $0.heard(hello, at: now) }
+        }
         guard envelope.header.from == configuration.instance else { return }
         let becameReady = ready.withLock { isReady -> Bool in
             if isReady { return false }
@@ -28,7 +40,25 @@ extension ServiceRuntime {
         }
         if becameReady {
             logger.info("ready: heard our own hello back", metadata: ["instance": "\(configuration.instance)"])
-            connection.publish(helloEnvelope(ready: true))
+        }
+    }
+
+    /// Runs the gone handlers for instances that missed three hellos.
+    func reportGoneInstances(on connection: BusConnection) async {
+        let now = monotonicNow
+        let gone = directory.withLock { $0.expire(at: now) }
+        for instance in gone {
+            guard let handler = definition.goneHandlers[instance.hello.service] else { continue }
+            logger.warning("an instance went silent", metadata: ["instance": "\(instance.hello.instance)"])
+            let context = makeContext(eventID: nil, traceparent: nil, logger: logger, connection: connection)
+            let header = BusHeader(type: .life, from: instance.hello.instance)
+            do {
+                let argument = try JSONCoding.decode(JSON.self, from: JSONCoding.encode(instance.hello))
+                let instructions = try await handler(Event(header: header, args: [argument]), context)
+                context.emit(instructions, attachments: context.reply.attachments)
+            } catch {
+                logger.error("gone handler failed: \(error)")
+            }
         }
     }
 

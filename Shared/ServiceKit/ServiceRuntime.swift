@@ -15,7 +15,13 @@ public final class ServiceRuntime: Service, Sendable {
     let database: DatabasePool?
     let dedup: any DedupStore
     let started = Clock.millisecondsSinceEpoch()
+    /// Heard its own hello back: the subscriptions are live.
     let ready = Mutex(false)
+    /// Start-up done and announced: events are answered.
+    let announced = Mutex(false)
+    /// The processes heard in hello, for ``ServiceControl`` and the gone handlers.
+    let directory = Mutex(ServiceDirectory())
+    private let clockStart = ContinuousClock.now
     private let connectionBox = Mutex<BusConnection?>(nil)
 
     /// Opens the database (running migrations) so that a broken file fails the start, not an event.
@@ -34,8 +40,14 @@ public final class ServiceRuntime: Service, Sendable {
         }
     }
 
-    /// `true` once the service heard its own hello back and announces itself.
-    public var isReady: Bool { ready.withLock { $0 } }
+    /// `true` once the service heard its own hello back, ran its start-up and announces itself.
+    public var isReady: Bool { announced.withLock { $0 } }
+
+    /// Milliseconds on a monotonic clock, for the directory.
+    var monotonicNow: Int64 {
+        let elapsed = ContinuousClock.now - clockStart
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
 
     /// Connects, serves until graceful shutdown, then lets queued replies go out and closes.
     public func run() async throws {
@@ -50,6 +62,7 @@ public final class ServiceRuntime: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.announce(on: connection) }
+                group.addTask { await self.start(on: connection) }
                 group.addTask {
                     for await envelope in connection.messages {
                         if Task.isCancelled { break }
@@ -63,8 +76,34 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
-    /// Probes every 100 ms until ready, then says hello every interval; prunes the dedup
-    /// store every ten minutes.
+    /// Once the subscriptions are live: runs the start-up step, announces the service, and
+    /// starts the background tasks.
+    private func start(on connection: BusConnection) async {
+        while !ready.withLock({ $0 }) {
+            if Task.isCancelled { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let control = ServiceControl(instance: configuration.instance, logger: logger, database: database,
+                                     connection: connection, runtime: self)
+        if let onStart = definition.onStart {
+            do {
+                try await onStart(control)
+            } catch {
+                logger.error("start-up step failed; serving anyway: \(error)")
+            }
+        }
+        announced.withLock { $0 = true }
+        logger.info("ready: announcing", metadata: ["instance": "\(configuration.instance)"])
+        connection.publish(helloEnvelope(ready: true))
+        await withDiscardingTaskGroup { group in
+            for task in definition.backgroundTasks {
+                group.addTask { await task(control) }
+            }
+        }
+    }
+
+    /// Probes every 100 ms until announced, then says hello every interval; each time, tells
+    /// the gone handlers about silent instances; prunes the dedup store every ten minutes.
     private func announce(on connection: BusConnection) async {
         var lastPrune = ContinuousClock.now
         while !Task.isCancelled {
@@ -72,6 +111,7 @@ public final class ServiceRuntime: Service, Sendable {
             connection.publish(helloEnvelope(ready: isReady))
             let pause = isReady ? configuration.helloIntervalMilliseconds : 100
             try? await Task.sleep(for: .milliseconds(pause))
+            await reportGoneInstances(on: connection)
             if ContinuousClock.now - lastPrune > .seconds(600) {
                 lastPrune = .now
                 do { try await pruneDedupStore() } catch { logger.error("pruning the dedup store failed: \(error)") }

@@ -13,6 +13,7 @@ extension EdgeHub {
         header.edge = bus.instance
         header.user = admitted.identity
         header.ip = connection.address
+        header.auth = configuration.namespaces(ofListener: connection.listener)[namespace]?.auth.rawValue
         header.traceparent = TraceParent.make()
         let fact: JSON = ["auth": admitted.auth ?? .null, "ip": .string(connection.address)]
         let body = (try? JSONCoding.encode([fact])) ?? Data("[]".utf8)

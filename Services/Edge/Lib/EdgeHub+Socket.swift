@@ -143,6 +143,7 @@ extension EdgeHub {
         header.user = record.admitted.identity
         header.ack = ackID != nil
         header.ip = record.connection.address
+        header.auth = configuration.namespaces(ofListener: record.connection.listener)[namespace]?.auth.rawValue
         header.traceparent = TraceParent.make()
         let body = (try? JSONCoding.encode(Array(arguments.dropFirst()))) ?? Data("[]".utf8)
         let envelope = Envelope(topic: "", header: header, body: body, attachments: attachments.map { Data($0) })

@@ -1,0 +1,37 @@
+import Bus
+import Contracts
+import Foundation
+import GRDB
+import Logging
+
+/// What start-up and background work of a service may use: the bus, the database, the
+/// processes heard in hello.
+public struct ServiceControl: Sendable {
+    /// This process's instance id.
+    public let instance: String
+    /// The service's logger.
+    public let logger: Logger
+    /// The service's database, when it has one.
+    public let database: (any DatabaseWriter)?
+    let connection: BusConnection
+    let runtime: ServiceRuntime
+
+    /// The live instances of `service` heard in hello, e.g. every edge.
+    public func instances(of service: String) -> [Hello] {
+        runtime.directory.withLock { $0.instances.values.map(\.hello).filter { $0.service == service } }
+    }
+
+    /// Publishes a message as it is (for requests no handler answers, like a presence resync).
+    public func publish(_ envelope: Envelope) {
+        connection.publish(envelope)
+    }
+
+    /// Sends instructions as an `emit` on topic `edge`.
+    public func emit(_ instructions: [Instruction], attachments: [Data] = []) {
+        guard !instructions.isEmpty,
+              let envelope = try? Envelope(topic: Topic.edge, header: BusHeader(type: .emit, from: instance),
+                                           encoding: instructions, attachments: attachments)
+        else { return }
+        connection.publish(envelope)
+    }
+}
