@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "bus", targets: ["BusProxy"]),
         .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
         .executable(name: "edge", targets: ["EdgeApp"]),
+        .executable(name: "presence", targets: ["PresenceApp"]),
         .executable(name: "echo-service", targets: ["EchoService"]),
         .library(name: "Bus", targets: ["Bus"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
@@ -77,6 +78,8 @@ let package = Package(
                 ],
                 path: "Services/Edge/Lib"),
         .executableTarget(name: "EdgeApp", dependencies: ["Edge"], path: "Services/Edge/App"),
+        .target(name: "Presence", dependencies: ["Bus", "Contracts", "ServiceKit"], path: "Services/Presence/Lib"),
+        .executableTarget(name: "PresenceApp", dependencies: ["Presence", "ServiceKit"], path: "Services/Presence/App"),
 
         // MARK: Test fixtures and tests
         .executableTarget(name: "EchoService",
@@ -100,6 +103,7 @@ let package = Package(
                         .product(name: "NIOHTTP1", package: "swift-nio"),
                     ],
                     path: "Tests/EdgeTests"),
+        .testTarget(name: "PresenceTests", dependencies: ["Presence", "Contracts"], path: "Tests/PresenceTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BusTests",
                     dependencies: ["Bus", "Contracts", .product(name: "Logging", package: "swift-log")],

@@ -1,0 +1,59 @@
+import Contracts
+import Foundation
+import ServiceKit
+
+/// The presence service on the bus: ``PresenceState`` fed with life facts and client events,
+/// rebuilt from every edge's snapshot before it announces itself.
+public enum PresenceService {
+    /// The client events presence answers on `/`, and the bus queries (namespace `""`, which no
+    /// client namespace can be: another service asks with `ns: ""`, `ack: true`, and reads the
+    /// answer from the reply's `ack` instruction).
+    static let clientEvents: [PresenceEvent] = [.addOnlineUser, .joinRoom, .leaveRoom, .getRoom]
+    static let queries: [PresenceEvent] = [.isOnline, .online]
+
+    /// The service definition: the client events on each of `namespaces` (the contracts use
+    /// `/`; `PRESENCE_NAMESPACES=/,/other` adds more). `rebuildTimeout` bounds how long
+    /// start-up waits for the edges' snapshots.
+    public static func definition(namespaces: [String] = ["/"],
+                                  rebuildTimeout: Duration = .seconds(3)) -> ServiceDefinition {
+        let book = PresenceBook()
+        var definition = ServiceDefinition(name: "presence")
+        for namespace in namespaces {
+            for event in clientEvents {
+                definition.on(namespace, event.rawValue) { event, _ in book.answer(event) }
+            }
+        }
+        for query in queries {
+            definition.on("", query.rawValue) { event, _ in book.answer(event) }
+        }
+        for kind in LifeFactKind.allCases {
+            definition.onLife(kind) { event, context in
+                guard let fact = event.args.first else { return [] }
+                do {
+                    return try book.observe(kind, fact: fact, edge: event.header.edge ?? event.header.from)
+                } catch {
+                    context.logger.warning("malformed life fact: \(error)")
+                    return []
+                }
+            }
+        }
+        definition.onGone("edge") { event, _ in
+            guard let edge = event.args.first?["instance"]?.stringValue else { return [] }
+            return book.edgeGone(edge)
+        }
+        definition.onStart = { control in
+            await book.rebuild(control, timeout: rebuildTimeout)
+        }
+        return definition
+    }
+}
+
+extension ClientEvent {
+    /// The event as presence needs it, from the bus header and arguments.
+    init(_ event: Event) {
+        self.init(ns: event.route.ns, name: event.route.event, sid: event.sid ?? "",
+                  edge: event.header.edge ?? event.header.from, user: event.user, wantsAck: event.wantsAck,
+                  args: event.args, namespaceRequiresAuth: event.header.auth == "jwt" || event.header.auth == "session",
+                  ts: event.header.ts)
+    }
+}
