@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// Checks that bytes are one JSON value in UTF-8, without building anything.
@@ -27,13 +28,11 @@ enum JSONSyntax {
         }
     }
 
-    private struct Scanner {
+    private struct Scanner: ByteScanning {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
         var atEnd: Bool { index == bytes.count }
-
-        private var next: UInt8? { index < bytes.count ? bytes[index] : nil }
 
         /// One value, after optional whitespace.
         mutating func value(depth: Int) -> Bool {
@@ -198,31 +197,8 @@ enum JSONSyntax {
             return index - start
         }
 
-        private mutating func literal(_ word: StaticString) -> Bool {
-            let count = word.utf8CodeUnitCount
-            guard bytes.count - index >= count,
-                  memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else { return false }
-            index += count
-            return true
-        }
-
-        private mutating func take(_ byte: UInt8) -> Bool {
-            guard next == byte else { return false }
-            index += 1
-            return true
-        }
-
         mutating func skipByteOrderMark() {
             if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
-        }
-
-        mutating func skipWhitespace() {
-            while let byte = next,
-                  byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
-                  || byte == UInt8(ascii: "\t")
-            {
-                index += 1
-            }
         }
     }
 }

@@ -135,9 +135,9 @@ private struct WireWriter {
 private struct NotPlain: Error {}
 
 /// Reads the plain subset of JSON that ``BusHeader/init(wire:)`` accepts.
-private struct WireReader {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+private struct WireReader: ByteScanning {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -305,33 +305,8 @@ private struct WireReader {
         throw NotPlain()
     }
 
-    /// Reads `word` if it comes next.
-    private mutating func literal(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard bytes.count - index >= count,
-              memcmp(bytes.baseAddress! + index, word.utf8Start, count) == 0 else { return false }
-        index += count
-        return true
-    }
-
-    /// Reads `byte` if it comes next.
-    private mutating func take(_ byte: UInt8) -> Bool {
-        guard index < bytes.count, bytes[index] == byte else { return false }
-        index += 1
-        return true
-    }
-
     private mutating func expect(_ byte: UInt8) throws(NotPlain) {
         guard take(byte) else { throw NotPlain() }
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): index += 1
-            default: return
-            }
-        }
     }
 
     /// `value`, or a throw when there is none.

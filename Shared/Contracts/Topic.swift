@@ -29,8 +29,9 @@ public struct Route: Codable, Sendable, Hashable, CustomStringConvertible {
         self.event = event
     }
 
-    /// `ns event`, e.g. `/user call:initiate`.
-    public var description: String { "\(ns) \(event)" }
+    /// `ns event`, e.g. `/user call:initiate`; a request between services (namespace `""`)
+    /// reads `bus isOnline`.
+    public var description: String { "\(ns.isEmpty ? "bus" : ns) \(event)" }
 }
 
 /// The kinds of fact an edge publishes on `life`.
