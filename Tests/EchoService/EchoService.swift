@@ -9,7 +9,9 @@ import ServiceKit
 /// - `/ echo …args` → an ack with the same arguments, and the event `echo` with them to the sender
 ///   (binary attachments included).
 /// - `/ record {"key": …}` → one row in `effects`, acked with `{"stored": key}`.
-/// - `/ broadcast {"room": …, "event": …, "args": [...]}` → that event to the room.
+/// - `/ broadcast {"room": …, "event": …, "args": [...], "exceptSelf"?: Bool, "exceptRooms"?: [...]}`
+///   → that event to the room, skipping the sender and/or members of other rooms.
+/// - `/ kick` → the server disconnects the sender from the namespace.
 /// - `/ join {"room": …}` → the sender joins the room.
 /// - `/ fail` → the handler throws (the reply carries `INTERNAL_ERROR`).
 /// - `/ ask {"timeoutMs": …}` → emits `question` to the sender asking for its ack; the answer
@@ -55,8 +57,16 @@ enum EchoService {
             guard let room = event.args.first?["room"]?.stringValue,
                   let name = event.args.first?["event"]?.stringValue else { return event.acknowledge([["error": "BAD_REQUEST"]]) }
             let args = event.args.first?["args"]?.arrayValue ?? []
-            return [.emit(Emit(ns: event.route.ns, event: name, args: args, to: Audience(rooms: [room])))]
+            let exceptSelf = event.args.first?["exceptSelf"]?.boolValue == true
+            let exceptRooms = event.args.first?["exceptRooms"]?.arrayValue?.compactMap(\.stringValue)
+            let except = exceptSelf || exceptRooms != nil
+                ? Exclusion(rooms: exceptRooms, sids: exceptSelf ? event.sid.map { [$0] } : nil) : nil
+            return [.emit(Emit(ns: event.route.ns, event: name, args: args, to: Audience(rooms: [room]), except: except))]
                 + event.acknowledge([["sent": true]])
+        }
+        definition.on("/", "kick") { event, _ in
+            guard let sid = event.sid else { return [] }
+            return [.disconnect(Disconnect(ns: event.route.ns, sids: [sid], reason: "kicked"))]
         }
         definition.on("/", "join") { event, _ in
             guard let room = event.args.first?["room"]?.stringValue, let sid = event.sid else {
