@@ -78,7 +78,7 @@ let package = Package(
                 ],
                 path: "Services/Edge/Lib"),
         .executableTarget(name: "EdgeApp", dependencies: ["Edge"], path: "Services/Edge/App"),
-        .target(name: "Presence", dependencies: ["Bus", "Contracts", "ServiceKit"], path: "Services/Presence/Lib"),
+        .target(name: "Presence", dependencies: ["Contracts", "ServiceKit"], path: "Services/Presence/Lib"),
         .executableTarget(name: "PresenceApp", dependencies: ["Presence", "ServiceKit"], path: "Services/Presence/App"),
 
         // MARK: Test fixtures and tests

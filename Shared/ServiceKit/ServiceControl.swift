@@ -21,8 +21,12 @@ public struct ServiceControl: Sendable {
         runtime.directory.withLock { $0.instances.values.map(\.hello).filter { $0.service == service } }
     }
 
-    /// Publishes a message as it is (for requests no handler answers, like a presence resync).
-    public func publish(_ envelope: Envelope) {
+    /// Publishes an `event` named `event` on `topic` that expects no reply (e.g. a presence
+    /// resync request on `edge`, which edges answer with life facts).
+    public func publishEvent(_ event: String, on topic: String, args: [JSON] = []) {
+        var header = BusHeader(type: .event, from: instance)
+        header.event = event
+        guard let envelope = try? Envelope(topic: topic, header: header, encoding: args) else { return }
         connection.publish(envelope)
     }
 

@@ -1,4 +1,3 @@
-import Bus
 import Contracts
 import Foundation
 import ServiceKit
@@ -60,9 +59,7 @@ final class PresenceBook: Sendable {
             if edges.isSubset(of: answered) { break }
             if lastRequest.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
                 lastRequest = .now
-                var header = BusHeader(type: .event, from: control.instance)
-                header.event = "resync"
-                control.publish(Envelope(topic: Topic.edge, header: header, body: Data("[]".utf8)))
+                control.publishEvent("resync", on: Topic.edge)
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
