@@ -1,0 +1,13 @@
+// `notification`: HomeAssistant's notifications, stored and delivered per user (see docs/notification.md).
+// NOTIFICATION_NAMESPACES: the namespaces whose client events it answers (default `/`).
+// NOTIFICATION_GROUP_NAMESPACE: where group notifications asked on the bus are delivered
+// (default: the first of NOTIFICATION_NAMESPACES).
+import Foundation
+import Notification
+import ServiceKit
+
+let environment = ProcessInfo.processInfo.environment
+let namespaces = environment["NOTIFICATION_NAMESPACES"]?
+    .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+await ServiceMain.run(NotificationService.definition(namespaces: namespaces ?? ["/"],
+                                                     groupNamespace: environment["NOTIFICATION_GROUP_NAMESPACE"]))
