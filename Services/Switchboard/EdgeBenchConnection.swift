@@ -1,0 +1,154 @@
+import NIOCore
+import NIOWebSocket
+
+/// One Socket.IO client of `switchboard bench edge`, on an upgraded WebSocket channel.
+///
+/// It speaks standard Engine.IO v4 / Socket.IO v5 only: it answers the open packet `0{…}`
+/// with `40` (join `/`), every ping `2` with a pong `3`, and succeeds `joined` at the
+/// server's `40{…}`. Once ``start()``ed with a load, it keeps `inFlight` events
+/// `42<id>["echo",…]` waiting for their ack `43<id>[…]`, sending the next at each ack. Without
+/// a load it stays idle. Only its channel's event loop touches it.
+final class EdgeBenchConnection: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let load: EdgeBenchLoad?
+    private let joined: EventLoopPromise<Void>
+    private var context: ChannelHandlerContext?
+    /// Events waiting for their ack, by ack id: when each was sent and in which phase.
+    private var waiting: [Int64: (sent: NIODeadline, phase: EdgeBenchLoad.Phase)] = [:]
+    private var nextAckID: Int64 = 0
+
+    /// A client that sends `load`'s events once started (none when `nil`) and succeeds
+    /// `joined` once it is in namespace `/`.
+    init(load: EdgeBenchLoad?, joined: EventLoopPromise<Void>) {
+        self.load = load
+        self.joined = joined
+    }
+
+    /// Keeps the context for writes started by ``start()`` and by acks.
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    /// Drops the context; the channel is gone.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Sends the first `inFlight` events of the load; called on the channel's event loop.
+    func start() {
+        guard let load else { return }
+        for _ in 0..<load.inFlight { sendNext() }
+    }
+
+    /// Reads one WebSocket frame: an Engine.IO packet when it is text.
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            packet(Array(frame.unmaskedData.readableBytesView), context: context)
+        case .ping:
+            write(.pong, bytes: Array(frame.unmaskedData.readableBytesView))
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    /// Fails the join if it had not happened, and gives up the measured events still waiting.
+    func channelInactive(context: ChannelHandlerContext) {
+        joined.fail(EdgeBenchFailure(description: "the connection closed before joining /"))
+        if let load {
+            load.disconnected(unanswered: waiting.values.filter { $0.phase == .measured }.count)
+            waiting.removeAll()
+        }
+        context.fireChannelInactive()
+    }
+
+    /// Closes the channel on any error (a protocol error, a reset).
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    /// One Engine.IO packet: open, ping, close, or a Socket.IO message.
+    private func packet(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        guard let type = bytes.first else { return }
+        switch type {
+        case UInt8(ascii: "0"):
+            write(.text, bytes: Array("40".utf8))
+        case UInt8(ascii: "2"):
+            write(.text, bytes: Array("3".utf8))
+        case UInt8(ascii: "1"):
+            context.close(promise: nil)
+        case UInt8(ascii: "4") where bytes.count > 1:
+            socketPacket(bytes, context: context)
+        default:
+            break
+        }
+    }
+
+    /// One Socket.IO packet of namespace `/` (`bytes` starts with the Engine.IO `4`).
+    private func socketPacket(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        switch bytes[1] {
+        case UInt8(ascii: "0"):
+            joined.succeed()
+        case UInt8(ascii: "3"):
+            acknowledged(bytes)
+        case UInt8(ascii: "4"):
+            joined.fail(EdgeBenchFailure(description: "CONNECT_ERROR: \(String(decoding: bytes.dropFirst(2), as: UTF8.self))"))
+            context.close(promise: nil)
+        case UInt8(ascii: "1"):
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    /// An ack `43<id>[…]`: records its round trip (an error when the first argument is
+    /// `{"error": …}`), then sends the next event.
+    private func acknowledged(_ bytes: [UInt8]) {
+        var index = 2
+        var ackID: Int64 = 0
+        while index < bytes.count, let digit = Self.digit(bytes[index]) {
+            ackID = ackID * 10 + digit
+            index += 1
+        }
+        guard let load, index > 2, let event = waiting.removeValue(forKey: ackID) else { return }
+        let elapsed = NIODeadline.now() - event.sent
+        let error = bytes[index...].starts(with: Self.errorPrefix)
+        load.answered(event.phase, microseconds: UInt64(max(0, elapsed.nanoseconds / 1000)), error: error)
+        sendNext()
+    }
+
+    /// Sends one more `echo` event with an ack id, unless the load says stop.
+    private func sendNext() {
+        guard let load, let context, let phase = load.claim() else { return }
+        let ackID = nextAckID
+        nextAckID += 1
+        var buffer = context.channel.allocator.buffer(capacity: load.eventTail.count + 24)
+        buffer.writeStaticString("42")
+        buffer.writeString(String(ackID))
+        buffer.writeBytes(load.eventTail)
+        waiting[ackID] = (.now(), phase)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)),
+                              promise: nil)
+    }
+
+    /// Writes one masked frame (a client must mask) and flushes.
+    private func write(_ opcode: WebSocketOpcode, bytes: [UInt8]) {
+        guard let context else { return }
+        let buffer = context.channel.allocator.buffer(bytes: bytes)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: buffer)),
+                              promise: nil)
+    }
+
+    /// How an error ack's arguments begin.
+    private static let errorPrefix = Array("[{\"error\"".utf8)
+
+    /// The value of an ASCII digit, or `nil`.
+    private static func digit(_ byte: UInt8) -> Int64? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int64(byte - UInt8(ascii: "0")) : nil
+    }
+}
