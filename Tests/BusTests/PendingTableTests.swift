@@ -83,7 +83,7 @@ struct PendingTableTests {
         #expect(pending.count == 1)
     }
 
-    @Test("after the retry interval the same envelope is published again, one more attempt each time")
+    @Test("after the retry interval the same envelope is published again, the wait doubling each time")
     func tickRepublishes() throws {
         var pending = table(retry: 1000)
         let original = event("a", ts: 7)
@@ -92,14 +92,16 @@ struct PendingTableTests {
         #expect(first.republish == [original])
         #expect(first.republish.first?.header.id == "a")
         #expect(first.expired.isEmpty)
-        // The interval counts from the last publication.
-        #expect(pending.tick(at: 1999).republish.isEmpty)
-        #expect(pending.tick(at: 2000).republish == [original])
+        // The wait counts from the last publication and doubles: 2000 ms after the second one.
+        #expect(pending.tick(at: 2999).republish.isEmpty)
+        #expect(pending.tick(at: 3000).republish == [original])
+        #expect(pending.tick(at: 6999).republish.isEmpty)
+        #expect(pending.tick(at: 7000).republish == [original])
         let entryResolved = pending.resolve("a")
         let entry = try #require(entryResolved)
-        #expect(entry.attempts == 3)
+        #expect(entry.attempts == 4)
         #expect(entry.firstSent == 0)
-        #expect(entry.lastSent == 2000)
+        #expect(entry.lastSent == 7000)
     }
 
     @Test("events published again come out ordered by their timestamp")
@@ -150,10 +152,11 @@ struct PendingTableTests {
         let again = pending.serviceRestarted("chat", at: 400)
         #expect(again.map(\.header.id) == ["c1", "c2"])
         #expect(pending.serviceRestarted("nobody", at: 400).isEmpty)
-        // The restart counts as a publication: at 1000 only billing is due.
+        // The restart counts as a publication (the second): at 1000 only billing is due, and
+        // chat's events wait twice the interval from the restart.
         #expect(pending.tick(at: 1000).republish.map(\.header.id) == ["b1"])
-        #expect(pending.tick(at: 1399).republish.isEmpty)
-        #expect(Set(pending.tick(at: 1400).republish.map(\.header.id)) == ["c1", "c2"])
+        #expect(pending.tick(at: 2399).republish.isEmpty)
+        #expect(Set(pending.tick(at: 2400).republish.map(\.header.id)) == ["c1", "c2"])
         let c1Resolved = pending.resolve("c1")
         let c1 = try #require(c1Resolved)
         #expect(c1.attempts == 3)

@@ -168,12 +168,26 @@ extension EdgeHub {
             code = error
         case .failure(let failure):
             code = failure.code
-            logger.warning("event not delivered", metadata: ["event": "\(waiting.event)", "sid": "\(waiting.sid)",
-                                                             "reason": "\(failure)"])
+            logDeliveryFailure(failure, event: waiting.event, sid: waiting.sid)
             metrics.deliveryFailed(code)
         }
         clientAcks[id] = nil
         answer(waiting, with: [["error": .string(code)]], attachments: [])
+    }
+
+    /// Logs an undelivered event: the first of each second in full, the rest counted into the
+    /// next line, so an overload cannot flood the log from the event loop.
+    private func logDeliveryFailure(_ failure: DeliveryFailure, event: String, sid: String) {
+        let now = NIODeadline.now()
+        guard now - failureLog.last >= .seconds(1) else {
+            failureLog.suppressed += 1
+            return
+        }
+        logger.warning("event not delivered", metadata: [
+            "event": "\(event)", "sid": "\(sid)", "reason": "\(failure)",
+            "more since the last line": "\(failureLog.suppressed)",
+        ])
+        failureLog = (now, 0)
     }
 
     /// Answers a client's ack, if it asked for one and its socket is still here.

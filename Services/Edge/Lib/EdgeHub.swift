@@ -34,6 +34,8 @@ final class EdgeHub: @unchecked Sendable {
     var serverAcks: [ServerAckKey: EmitAck] = [:]
     /// The ack request of the emit being sent (read when its session allocates an ack id).
     var requestedAck: EmitAck?
+    /// When an undelivered event was last logged, and how many were not logged since.
+    var failureLog: (last: NIODeadline, suppressed: Int) = (.uptimeNanoseconds(0), 0)
 
     init(loop: EventLoop, configuration: EdgeConfiguration, authorizer: Authorizer, metrics: EdgeMetrics,
          logger: Logger)

@@ -2,6 +2,7 @@ import CoreMetrics
 import Metrics
 import NIOCore
 import Prometheus
+import Synchronization
 
 /// The edge's metrics, exposed at `GET /metrics` in Prometheus' text format.
 ///
@@ -20,6 +21,9 @@ import Prometheus
 final class EdgeMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// Counters already made, by label and dimensions: making one takes the registry's lock
+    /// and checks the name, too much once per event.
+    private let counters = Mutex([String: CoreMetrics.Counter]())
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -71,7 +75,13 @@ final class EdgeMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: (String, String)...) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")
+        return counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            counters[key] = counter
+            return counter
+        }
     }
 
     private func meter(_ label: String, _ dimensions: (String, String)...) -> Meter {

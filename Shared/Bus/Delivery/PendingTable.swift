@@ -45,7 +45,9 @@ public enum DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertible
 public struct PendingTable<Token> {
     /// The bounds.
     public struct Configuration: Sendable {
-        /// Milliseconds without a reply before an event is published again. Default 1000.
+        /// Milliseconds without a reply before an event is published again the first time.
+        /// Default 1000. Each further retry waits twice as long as the one before (1 s, 2 s,
+        /// 4 s, …), so a service that is slow, not gone, is not flooded with copies.
         public var retryIntervalMilliseconds: Int64 = 1000
         /// Milliseconds an event may wait in all before it fails. Default 10,000.
         public var maxAgeMilliseconds: Int64 = 10_000
@@ -117,6 +119,12 @@ public struct PendingTable<Token> {
         return again.sorted { $0.header.ts < $1.header.ts }
     }
 
+    /// Milliseconds to wait after the `attempts`-th publication: the retry interval, doubled
+    /// for each publication after the first.
+    func retryDelay(after attempts: Int) -> Int64 {
+        configuration.retryIntervalMilliseconds << Int64(min(max(attempts - 1, 0), 20))
+    }
+
     /// Advances time: returns what to publish again and what failed past the age bound
     /// (removed from the table), oldest first.
     public mutating func tick(at now: Int64) -> (republish: [Envelope], expired: [Entry]) {
@@ -126,7 +134,7 @@ public struct PendingTable<Token> {
             if now - entry.firstSent >= configuration.maxAgeMilliseconds {
                 expired.append(entry)
                 entries[id] = nil
-            } else if now - entry.lastSent >= configuration.retryIntervalMilliseconds {
+            } else if now - entry.lastSent >= retryDelay(after: entry.attempts) {
                 entries[id]?.lastSent = now
                 entries[id]?.attempts += 1
                 again.append(entry.envelope)
