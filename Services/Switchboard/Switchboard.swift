@@ -9,7 +9,7 @@ import ServiceKit
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Watch and drive the Switchboard bus.",
-        subcommands: [TraceCommand.self, StatusCommand.self, SendCommand.self, BenchCommand.self]
+        subcommands: [TraceCommand.self, StatusCommand.self, SendCommand.self, SeedCommand.self, BenchCommand.self]
     )
 }
 

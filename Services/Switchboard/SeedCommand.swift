@@ -1,0 +1,130 @@
+import ArgumentParser
+import Bus
+import Contracts
+import Foundation
+import Logging
+
+/// `switchboard seed FILE.json`: gives one seed document to every service that takes seeds.
+struct SeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "Load a seed document (docs/seed.md) into every service that announced (\"\", \"seed\").",
+        discussion: """
+            Publishes ONE event `seed` (namespace "") whose single argument is the whole document to
+            each service whose hello announces ("", "seed"), waits for each reply, and prints one line
+            per service. Services take the parts they know and ignore the rest; seeding is an upsert,
+            so running it twice changes nothing. Exits 2 when a service refused or did not answer,
+            3 when no service takes seeds.
+            """
+    )
+
+    @OptionGroup var bus: BusOptions
+    @Argument(help: "The seed document (JSON).") var file: String
+    @Option(help: "Milliseconds to listen for hellos before sending (services say hello every second).")
+    var waitMs = 2500
+    @Option(help: "Milliseconds before an unanswered seed fails.") var timeoutMs = 10_000
+
+    func run() async throws {
+        let text: Data
+        do {
+            text = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        }
+        let document: JSON
+        do {
+            document = try JSONCoding.decode(JSON.self, from: text)
+        } catch {
+            throw ValidationError("\(file) is not JSON: \(error)")
+        }
+        guard document.objectValue != nil else { throw ValidationError("\(file): the seed document must be an object") }
+
+        let logger = Logger(label: "seed")
+        let connection = try BusConnection(configuration: bus.connectionConfiguration(), logger: logger)
+        let instance = "switchboard-\(MessageID.shortSuffix())"
+        var bounds = PendingTable<DeliveryClient.Completion>.Configuration()
+        bounds.maxAgeMilliseconds = Int64(timeoutMs)
+        let delivery = DeliveryClient(connection: connection, configuration: bounds, logger: logger)
+        connection.subscribe(.exact(Topic.inbox(instance)))
+        connection.subscribe(.exact(Topic.hello))
+        let pump = Task { for await envelope in connection.messages { delivery.receive(envelope) } }
+        let clock = Task { await delivery.run() }
+        defer {
+            clock.cancel()
+            pump.cancel()
+        }
+
+        // Every service heard within the wait that announces ("", "seed").
+        let route = Route(ns: "", event: "seed")
+        let start = ContinuousClock.now
+        var services: [String] = []
+        while milliseconds(since: start) < Double(waitMs) {
+            try await Task.sleep(for: .milliseconds(50))
+            services = Set(delivery.directory.instances.values.map(\.hello).filter { $0.handles.contains(route) }
+                .map(\.service)).sorted()
+            // Every live process says hello each second: after 1.2 s all of them have been heard.
+            if !services.isEmpty && milliseconds(since: start) >= 1200 { break }
+        }
+        guard !services.isEmpty else {
+            emitLine("no service takes seeds (none announced \"\" seed within \(waitMs) ms)")
+            await connection.close()
+            throw ExitCode(3)
+        }
+
+        var failures = 0
+        await withTaskGroup(of: (String, Result<Envelope, DeliveryFailure>).self) { group in
+            for service in services {
+                var header = BusHeader(type: .event, from: instance)
+                header.ns = ""
+                header.event = "seed"
+                header.ack = true
+                header.sid = "\(instance)-\(service)"
+                header.replyTo = Topic.inbox(instance)
+                let envelope: Envelope
+                do {
+                    envelope = try Envelope(topic: "", header: header, encoding: [document])
+                } catch {
+                    failures += 1
+                    continue
+                }
+                group.addTask {
+                    let result = await withCheckedContinuation { waiter in
+                        delivery.send(envelope, service: service) { waiter.resume(returning: $0) }
+                    }
+                    return (service, result)
+                }
+            }
+            for await (service, result) in group {
+                switch result {
+                case .failure(let failure):
+                    failures += 1
+                    emitLine("\(service): FAILED \(failure.code)")
+                case .success(let reply):
+                    if let error = reply.header.error {
+                        failures += 1
+                        emitLine("\(service): FAILED \(error)")
+                        continue
+                    }
+                    let answer = Self.ackArgument(of: reply)
+                    if answer?["ok"]?.boolValue == false {
+                        failures += 1
+                        emitLine("\(service): REFUSED \(answer?["error"]?.stringValue ?? answer?.jsonText ?? "")")
+                    } else {
+                        emitLine("\(service): ok \(answer?.jsonText ?? "")")
+                    }
+                }
+            }
+        }
+        await connection.close()
+        if failures > 0 { throw ExitCode(2) }
+    }
+
+    /// The first argument of the reply's `ack` instruction, if it has one.
+    static func ackArgument(of reply: Envelope) -> JSON? {
+        guard let instructions = try? reply.decodeBody(as: [Instruction].self) else { return nil }
+        for instruction in instructions {
+            if case .ack(let ack) = instruction { return ack.args.first }
+        }
+        return nil
+    }
+}
