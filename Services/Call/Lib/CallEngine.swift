@@ -5,127 +5,11 @@ import Logging
 import ServiceKit
 import Synchronization
 
-/// A socket fact about `/user` or `/telecaller`, from the `life` topic.
-enum SocketFact: Sendable, Equatable {
-    /// `connected {sid, ns, user}`.
-    case connected(CallSocket)
-    /// `disconnected {sid, ns, user}`.
-    case disconnected(CallSocket)
-
-    /// Reads a `connected` / `disconnected` fact; `nil` for other namespaces, anonymous sockets
-    /// or malformed facts (the identity is the fact's `user`, else the header's).
-    init?(_ kind: LifeFactKind, fact: JSON, header: BusHeader) {
-        guard let socket = Self.socket(fact, fallbackUser: header.user) else { return nil }
-        switch kind {
-        case .connected: self = .connected(socket)
-        case .disconnected: self = .disconnected(socket)
-        default: return nil
-        }
-    }
-
-    /// The socket of a fact or of a snapshot entry, when it is an authenticated socket of a call
-    /// namespace.
-    static func socket(_ entry: JSON, fallbackUser: Identity? = nil) -> CallSocket? {
-        guard let sid = entry["sid"]?.stringValue, let ns = entry["ns"]?.stringValue,
-              ns == CallBook.userNamespace || ns == CallBook.telecallerNamespace else { return nil }
-        let identity: Identity?
-        if let user = entry["user"], !user.isNull {
-            let id = user["id"]?.stringValue ?? user["id"]?.intValue.map { String($0) }
-            identity = id.map { Identity(id: $0, role: user["role"]?.stringValue, name: user["name"]?.stringValue) }
-        } else {
-            identity = fallbackUser
-        }
-        guard let identity else { return nil }
-        return CallSocket(ns: ns, sid: sid, identity: identity)
-    }
-
-    var socket: CallSocket {
-        switch self {
-        case .connected(let socket), .disconnected(let socket): socket
-        }
-    }
-}
-
-/// Everything the service keeps in memory: the book, and which edge holds which socket (so
-/// that the sockets of an edge that went silent can be treated as disconnected).
-struct CallState: Sendable {
-    var book: CallBook
-    var sockets: [String: Set<CallSocket>] = [:]
-
-    /// Applies a socket fact from `edge` to the book at `now`.
-    mutating func apply(_ fact: SocketFact, edge: String, now: Int64) -> CallOutcome {
-        switch fact {
-        case .connected(let socket):
-            sockets[edge, default: []].insert(socket)
-            return book.handle(.connected(socket), now: now)
-        case .disconnected(let socket):
-            sockets[edge]?.remove(socket)
-            if sockets[edge]?.isEmpty == true { sockets[edge] = nil }
-            return book.handle(.disconnected(socket), now: now)
-        }
-    }
-
-    /// Every socket of `edge` disconnects (the edge stopped saying hello).
-    mutating func edgeGone(_ edge: String, now: Int64) -> CallOutcome {
-        var outcome = CallOutcome()
-        let gone = (sockets.removeValue(forKey: edge) ?? []).sorted { ($0.ns, $0.sid) < ($1.ns, $1.sid) }
-        for socket in gone { outcome.append(book.handle(.disconnected(socket), now: now)) }
-        return outcome
-    }
-}
-
-/// Wakes the deadline timer early (a call was stored, so the next deadline may be sooner).
-final class Waker: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    /// Ends the current wait, or the next one at once when nobody waits.
-    func wake() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Waits until `wake()` or for `duration`, whichever comes first (or cancellation).
-    func wait(upTo duration: Duration) async {
-        let timer = Task { [weak self] in
-            guard (try? await Task.sleep(for: duration)) != nil else { return }
-            self?.wake()
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if state.pending {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = waiter
-                    return false
-                }
-                if now { waiter.resume() }
-            }
-        } onCancel: {
-            self.wake()
-        }
-        timer.cancel()
-    }
-}
-
 /// The call book on the bus: every change of the book happens inside a database write, in the
 /// same transaction as its effects (and, for client events, the dedup record). GRDB runs writes
 /// one at a time, so changes are serialized; a transaction that rolls back restores the book.
 final class CallEngine: Sendable {
-    private struct Rebuild {
+    struct Rebuild {
         var active = true
         var snapshots: [String: [CallSocket]] = [:]
         var heldBack: [(edge: String, fact: SocketFact)] = []
@@ -135,8 +19,8 @@ final class CallEngine: Sendable {
     let rooms: LiveKitRooms
     let logger: Logger
     let waker = Waker()
-    private let state: Mutex<CallState>
-    private let rebuild = Mutex(Rebuild())
+    let state: Mutex<CallState>
+    let rebuild = Mutex(Rebuild())
     /// The clock (ms since the epoch); tests may set it.
     let clock: @Sendable () -> Int64
 
@@ -274,110 +158,6 @@ final class CallEngine: Sendable {
         guard !isRebuilding else { return [] }
         return try await context.write { db in
             try self.change(db) { state, now in state.edgeGone(edge, now: now) }.instructions
-        }
-    }
-
-    // MARK: Start-up and the timer
-
-    /// Start-up: loads accounts and calls, asks every edge for a snapshot (until all answered or
-    /// the rebuild timeout), replays the snapshots and the facts that came after them as
-    /// `connected`/`disconnected`, then reconciles (overdue deadlines fire, calls whose owning
-    /// socket is gone end) and sends the outcome.
-    func start(_ control: ServiceControl) async throws {
-        guard let database = control.database else { return }
-        let loaded = try await load(from: database)
-        await collectSnapshots(control)
-        let outcome = try await finishRebuild(loaded, in: database)
-        control.logger.info("call book loaded", metadata: [
-            "users": "\(loaded.users.count)", "telecallers": "\(loaded.telecallers.count)",
-            "live calls": "\(loaded.calls.filter(\.status.isLive).count)", "effects": "\(outcome.effects.count)",
-        ])
-        control.emit(outcome.instructions)
-    }
-
-    /// What start-up reads from the database.
-    struct Loaded: Sendable {
-        var users: [UserAccount]
-        var telecallers: [Telecaller]
-        var calls: [Call]
-    }
-
-    /// Every account, the live calls and the final ones still within the retention.
-    func load(from database: any DatabaseWriter) async throws -> Loaded {
-        let since = clock() - settings.book.retentionMs
-        return try await database.read { db in
-            Loaded(users: try CallStore.users(db), telecallers: try CallStore.telecallers(db),
-                   calls: try CallStore.calls(db, endedSince: since))
-        }
-    }
-
-    /// Ends the rebuild in one write: a fresh book from `loaded`, the snapshots and held-back
-    /// facts replayed, then `reconcile`. Socket facts are applied directly from then on.
-    func finishRebuild(_ loaded: Loaded, in database: any DatabaseWriter) async throws -> CallOutcome {
-        try await database.write { db in
-            try self.change(db) { state, now in
-                state = CallState(book: CallBook(configuration: self.settings.book, users: loaded.users,
-                                                 telecallers: loaded.telecallers, calls: loaded.calls,
-                                                 makeToken: self.settings.tokens.maker))
-                let (snapshots, heldBack) = self.rebuild.withLock { rebuild in
-                    rebuild.active = false
-                    defer { rebuild.snapshots = [:]; rebuild.heldBack = [] }
-                    return (rebuild.snapshots, rebuild.heldBack)
-                }
-                var outcome = CallOutcome()
-                for (edge, sockets) in snapshots.sorted(by: { $0.key < $1.key }) {
-                    for socket in sockets { outcome.append(state.apply(.connected(socket), edge: edge, now: now)) }
-                }
-                for (edge, fact) in heldBack { outcome.append(state.apply(fact, edge: edge, now: now)) }
-                outcome.append(state.book.reconcile(now: now))
-                return outcome
-            }
-        }
-    }
-
-    /// Asks the edges for snapshots (again each second) until every live edge answered or the
-    /// rebuild timeout passed.
-    private func collectSnapshots(_ control: ServiceControl) async {
-        // One hello interval and a little: every live edge has said hello by then.
-        try? await Task.sleep(for: .milliseconds(1200))
-        let deadline = ContinuousClock.now + settings.rebuildTimeout
-        var lastRequest: ContinuousClock.Instant?
-        while ContinuousClock.now < deadline {
-            let edges = Set(control.instances(of: "edge").map(\.instance))
-            let answered = rebuild.withLock { Set($0.snapshots.keys) }
-            if edges.isSubset(of: answered) { break }
-            if lastRequest.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
-                lastRequest = .now
-                control.publishEvent("resync", on: Topic.edge)
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
-    /// The deadline timer: sleeps until the book's next deadline (at most a second, woken early
-    /// when a call is stored), then settles what is due in a write and sends the outcome.
-    func runTimer(_ control: ServiceControl) async {
-        guard let database = control.database else { return }
-        while !Task.isCancelled {
-            do {
-                if let outcome = try await settleDue(in: database) {
-                    control.emit(outcome.instructions)
-                    continue
-                }
-            } catch {
-                control.logger.error("settling deadlines failed: \(error)")
-            }
-            let next = state.withLock { $0.book.nextDeadline }
-            let now = clock()
-            await waker.wait(upTo: .milliseconds(min(1000, max(1, (next ?? now + 1000) - now))))
-        }
-    }
-
-    /// Settles the deadlines that are due, in a write; `nil` when none is.
-    func settleDue(in database: any DatabaseWriter) async throws -> CallOutcome? {
-        guard let next = state.withLock({ $0.book.nextDeadline }), next <= clock() else { return nil }
-        return try await database.write { db in
-            try self.change(db) { state, now in state.book.expire(now: now) }
         }
     }
 }

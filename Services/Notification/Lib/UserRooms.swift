@@ -39,6 +39,7 @@ public struct UserRoom: Hashable, Sendable, Comparable {
         self.init(ns: ns, user: String(room.dropFirst(Self.prefix.count)))
     }
 
+    /// Orders by namespace, then user.
     public static func < (lhs: UserRoom, rhs: UserRoom) -> Bool { (lhs.ns, lhs.user) < (rhs.ns, rhs.user) }
 }
 

@@ -1,0 +1,111 @@
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+
+extension CallEngine {
+    // MARK: Start-up and the timer
+
+    /// Start-up: loads accounts and calls, asks every edge for a snapshot (until all answered or
+    /// the rebuild timeout), replays the snapshots and the facts that came after them as
+    /// `connected`/`disconnected`, then reconciles (overdue deadlines fire, calls whose owning
+    /// socket is gone end) and sends the outcome.
+    func start(_ control: ServiceControl) async throws {
+        guard let database = control.database else { return }
+        let loaded = try await load(from: database)
+        await collectSnapshots(control)
+        let outcome = try await finishRebuild(loaded, in: database)
+        control.logger.info("call book loaded", metadata: [
+            "users": "\(loaded.users.count)", "telecallers": "\(loaded.telecallers.count)",
+            "live calls": "\(loaded.calls.filter(\.status.isLive).count)", "effects": "\(outcome.effects.count)",
+        ])
+        control.emit(outcome.instructions)
+    }
+
+    /// What start-up reads from the database.
+    struct Loaded: Sendable {
+        var users: [UserAccount]
+        var telecallers: [Telecaller]
+        var calls: [Call]
+    }
+
+    /// Every account, the live calls and the final ones still within the retention.
+    func load(from database: any DatabaseWriter) async throws -> Loaded {
+        let since = clock() - settings.book.retentionMs
+        return try await database.read { db in
+            Loaded(users: try CallStore.users(db), telecallers: try CallStore.telecallers(db),
+                   calls: try CallStore.calls(db, endedSince: since))
+        }
+    }
+
+    /// Ends the rebuild in one write: a fresh book from `loaded`, the snapshots and held-back
+    /// facts replayed, then `reconcile`. Socket facts are applied directly from then on.
+    func finishRebuild(_ loaded: Loaded, in database: any DatabaseWriter) async throws -> CallOutcome {
+        try await database.write { db in
+            try self.change(db) { state, now in
+                state = CallState(book: CallBook(configuration: self.settings.book, users: loaded.users,
+                                                 telecallers: loaded.telecallers, calls: loaded.calls,
+                                                 makeToken: self.settings.tokens.maker))
+                let (snapshots, heldBack) = self.rebuild.withLock { rebuild in
+                    rebuild.active = false
+                    defer { rebuild.snapshots = [:]; rebuild.heldBack = [] }
+                    return (rebuild.snapshots, rebuild.heldBack)
+                }
+                var outcome = CallOutcome()
+                for (edge, sockets) in snapshots.sorted(by: { $0.key < $1.key }) {
+                    for socket in sockets { outcome.append(state.apply(.connected(socket), edge: edge, now: now)) }
+                }
+                for (edge, fact) in heldBack { outcome.append(state.apply(fact, edge: edge, now: now)) }
+                outcome.append(state.book.reconcile(now: now))
+                return outcome
+            }
+        }
+    }
+
+    /// Asks the edges for snapshots (again each second) until every live edge answered or the
+    /// rebuild timeout passed.
+    private func collectSnapshots(_ control: ServiceControl) async {
+        // One hello interval and a little: every live edge has said hello by then.
+        try? await Task.sleep(for: .milliseconds(1200))
+        let deadline = ContinuousClock.now + settings.rebuildTimeout
+        var lastRequest: ContinuousClock.Instant?
+        while ContinuousClock.now < deadline {
+            let edges = Set(control.instances(of: "edge").map(\.instance))
+            let answered = rebuild.withLock { Set($0.snapshots.keys) }
+            if edges.isSubset(of: answered) { break }
+            if lastRequest.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
+                lastRequest = .now
+                control.publishEvent("resync", on: Topic.edge)
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// The deadline timer: sleeps until the book's next deadline (at most a second, woken early
+    /// when a call is stored), then settles what is due in a write and sends the outcome.
+    func runTimer(_ control: ServiceControl) async {
+        guard let database = control.database else { return }
+        while !Task.isCancelled {
+            do {
+                if let outcome = try await settleDue(in: database) {
+                    control.emit(outcome.instructions)
+                    continue
+                }
+            } catch {
+                control.logger.error("settling deadlines failed: \(error)")
+            }
+            let next = state.withLock { $0.book.nextDeadline }
+            let now = clock()
+            await waker.wait(upTo: .milliseconds(min(1000, max(1, (next ?? now + 1000) - now))))
+        }
+    }
+
+    /// Settles the deadlines that are due, in a write; `nil` when none is.
+    func settleDue(in database: any DatabaseWriter) async throws -> CallOutcome? {
+        guard let next = state.withLock({ $0.book.nextDeadline }), next <= clock() else { return nil }
+        return try await database.write { db in
+            try self.change(db) { state, now in state.book.expire(now: now) }
+        }
+    }
+}
