@@ -7,22 +7,29 @@ import NIOWebSocket
 /// with `40` (join `/`), every ping `2` with a pong `3`, and succeeds `joined` at the
 /// server's `40{…}`. Once ``start()``ed with a load, it keeps `inFlight` events
 /// `42<id>["echo",…]` waiting for their ack `43<id>[…]`, sending the next at each ack. Without
-/// a load it stays idle. Only its channel's event loop touches it.
+/// a load it stays idle. Events the server emits (`42[…]`) go to `onEvent` when one is given,
+/// and ``emit(_:)`` sends an event of the caller's. Only its channel's event loop touches it.
 final class EdgeBenchConnection: ChannelInboundHandler {
+    /// Called on the channel's event loop with every event packet the server sends to `/`:
+    /// the Socket.IO part after `42`, e.g. `["newOnlineUser",{…}]`.
+    typealias EventHandler = @Sendable (ArraySlice<UInt8>) -> Void
+
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let load: EdgeBenchLoad?
+    private let onEvent: EventHandler?
     private let joined: EventLoopPromise<Void>
     private var context: ChannelHandlerContext?
     /// Events waiting for their ack, by ack id: when each was sent and in which phase.
     private var waiting: [Int64: (sent: NIODeadline, phase: EdgeBenchLoad.Phase)] = [:]
     private var nextAckID: Int64 = 0
 
-    /// A client that sends `load`'s events once started (none when `nil`) and succeeds
-    /// `joined` once it is in namespace `/`.
-    init(load: EdgeBenchLoad?, joined: EventLoopPromise<Void>) {
+    /// A client that sends `load`'s events once started (none when `nil`), hands the server's
+    /// events to `onEvent`, and succeeds `joined` once it is in namespace `/`.
+    init(load: EdgeBenchLoad?, onEvent: EventHandler? = nil, joined: EventLoopPromise<Void>) {
         self.load = load
+        self.onEvent = onEvent
         self.joined = joined
     }
 
@@ -40,6 +47,12 @@ final class EdgeBenchConnection: ChannelInboundHandler {
     func start() {
         guard let load else { return }
         for _ in 0..<load.inFlight { sendNext() }
+    }
+
+    /// Emits one event to `/` without an ack: `arguments` is the JSON array after `42`, e.g.
+    /// `["addOnlineUser",{…}]`. Called on the channel's event loop.
+    func emit(_ arguments: String) {
+        write(.text, bytes: Array(("42" + arguments).utf8))
     }
 
     /// Reads one WebSocket frame: an Engine.IO packet when it is text.
@@ -94,6 +107,8 @@ final class EdgeBenchConnection: ChannelInboundHandler {
         switch bytes[1] {
         case UInt8(ascii: "0"):
             joined.succeed()
+        case UInt8(ascii: "2"):
+            onEvent?(bytes[2...])
         case UInt8(ascii: "3"):
             acknowledged(bytes)
         case UInt8(ascii: "4"):

@@ -30,9 +30,11 @@ struct EdgeBenchDialer: Sendable {
     let timeout: TimeAmount = .seconds(15)
 
     /// Opens `count` connections, at most `concurrency` at a time, each with `load`'s events (or
-    /// idle when `nil`). Returns those that joined and the number that never did; reports
-    /// progress on standard error every `progressEvery` connections.
+    /// idle when `nil`) and the server's events going to `onEvent`. Returns those that joined
+    /// (in the order they joined) and the number that never did; reports progress on standard
+    /// error every `progressEvery` connections.
     func openAll(count: Int, concurrency: Int, load: EdgeBenchLoad?,
+                 onEvent: EdgeBenchConnection.EventHandler? = nil,
                  progressEvery: Int = 1000) async -> (opened: [Opened], failed: Int)
     {
         await withTaskGroup(of: Opened?.self) { tasks in
@@ -40,7 +42,7 @@ struct EdgeBenchDialer: Sendable {
             var opened: [Opened] = []
             var failed = 0
             while started < min(concurrency, count) {
-                tasks.addTask { try? await openRetrying(load: load) }
+                tasks.addTask { try? await openRetrying(load: load, onEvent: onEvent) }
                 started += 1
             }
             for await result in tasks {
@@ -50,7 +52,7 @@ struct EdgeBenchDialer: Sendable {
                     FileHandle.standardError.write(Data("  \(opened.count) connected, \(failed) failed\n".utf8))
                 }
                 if started < count {
-                    tasks.addTask { try? await openRetrying(load: load) }
+                    tasks.addTask { try? await openRetrying(load: load, onEvent: onEvent) }
                     started += 1
                 }
             }
@@ -59,11 +61,11 @@ struct EdgeBenchDialer: Sendable {
     }
 
     /// One connection, with up to `attempts` attempts, waiting 100 ms × attempt in between.
-    func openRetrying(load: EdgeBenchLoad?) async throws -> Opened {
+    func openRetrying(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil) async throws -> Opened {
         var attempt = 1
         while true {
             do {
-                return try await open(load: load)
+                return try await open(load: load, onEvent: onEvent)
             } catch {
                 guard attempt < attempts else { throw error }
                 try await Task.sleep(for: .milliseconds(100 * attempt))
@@ -74,7 +76,7 @@ struct EdgeBenchDialer: Sendable {
 
     /// One attempt: returns once the server confirmed the join of `/`, throws otherwise (the
     /// channel is closed then, also when the attempt takes longer than `timeout`).
-    func open(load: EdgeBenchLoad?) async throws -> Opened {
+    func open(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil) async throws -> Opened {
         let (host, port, timeout) = (host, port, timeout)
         let uri = path + "?EIO=4&transport=websocket"
         let ready = try await ClientBootstrap(group: group)
@@ -92,7 +94,7 @@ struct EdgeBenchDialer: Sendable {
                         maxFrameSize: 1 << 20,
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
-                                let client = EdgeBenchConnection(load: load, joined: joined)
+                                let client = EdgeBenchConnection(load: load, onEvent: onEvent, joined: joined)
                                 try channel.pipeline.syncOperations.addHandler(client)
                                 return Opened(channel: channel, client: NIOLoopBound(client, eventLoop: channel.eventLoop))
                             }
