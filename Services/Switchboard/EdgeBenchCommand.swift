@@ -22,8 +22,7 @@ struct EdgeBenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The Socket.IO server (http:// or ws://).") var url = "http://127.0.0.1:3000"
-    @Option(help: "The Engine.IO path.") var path = "/socket.io/"
+    @OptionGroup var client: SocketIOClientOptions
     @Option(help: "WebSocket clients emitting `echo`.") var clients = 100
     @Option(help: "Events each client keeps waiting for their ack.") var inFlight = 1
     @Option(help: "Measured seconds (unless --messages).") var duration = 10.0
@@ -32,24 +31,13 @@ struct EdgeBenchCommand: AsyncParsableCommand {
     @Option(help: "Characters of the string each `echo` carries.") var payload = 32
     @Option(help: "Open this many idle connections and report the server's memory per connection.") var idle: Int?
     @Option(help: "Server process for --idle (default: the only process named `edge`).") var edgePid: Int32?
-    @Option(help: "Connections being opened at once.") var connecting = 64
-    @Option(help: "Attempts per connection before it counts as failed.") var attempts = 5
-    @Option(help: "Event-loop threads of the clients.") var threads = 1
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
-    /// The host and port of `--url` (port 80 when it names none).
-    var target: (host: String, port: Int) {
-        let parsed = URL(string: url)
-        return (parsed?.host ?? "127.0.0.1", parsed?.port ?? 80)
-    }
-
-    /// Refuses settings that would measure nothing, and TLS (not spoken here).
+    /// Refuses settings that would measure nothing.
     func validate() throws {
-        guard let scheme = URL(string: url)?.scheme, ["http", "ws"].contains(scheme), URL(string: url)?.host != nil else {
-            throw ValidationError("--url must be http://host:port or ws://host:port (no TLS)")
+        guard clients > 0, inFlight > 0, duration > 0, warmup >= 0, payload >= 0 else {
+            throw ValidationError("counts and durations must be positive")
         }
-        guard clients > 0, inFlight > 0, duration > 0, warmup >= 0, payload >= 0, connecting > 0, attempts > 0,
-              threads > 0 else { throw ValidationError("counts and durations must be positive") }
         if let messages, messages <= 0 { throw ValidationError("--messages must be positive") }
         if let idle, idle <= 0 { throw ValidationError("--idle must be positive") }
     }
@@ -61,9 +49,8 @@ struct EdgeBenchCommand: AsyncParsableCommand {
         if fileLimit < needed {
             FileHandle.standardError.write(Data("warning: open-file limit \(fileLimit) < \(needed) needed\n".utf8))
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let dialer = EdgeBenchDialer(group: group, host: target.host, port: target.port, path: path,
-                                     attempts: attempts)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: client.threads)
+        let dialer = client.dialer(group: group)
         let failed: Bool
         do {
             if let idle {
@@ -83,9 +70,9 @@ struct EdgeBenchCommand: AsyncParsableCommand {
     /// whether anything failed.
     private func runLoad(dialer: EdgeBenchDialer) async throws -> Bool {
         let load = EdgeBenchLoad(inFlight: inFlight, payload: payload, messages: messages)
-        let (opened, connectFailures) = await dialer.openAll(count: clients, concurrency: connecting, load: load)
+        let (opened, connectFailures) = await dialer.openAll(count: clients, concurrency: client.connecting, load: load)
         guard !opened.isEmpty else {
-            throw EdgeBenchFailure(description: "no client could join / at \(url)\(path)")
+            throw EdgeBenchFailure(description: "no client could join / at \(client.url)\(client.path)")
         }
         for connection in opened {
             connection.client.eventLoop.execute { connection.client.value.start() }
@@ -145,7 +132,7 @@ extension EdgeBenchCommand {
         let pid = try edgePid ?? Self.onlyProcess(named: "edge")
         let before = try Self.residentBytes(of: pid)
         let start = ContinuousClock.now
-        let (opened, failed) = await dialer.openAll(count: count, concurrency: connecting, load: nil)
+        let (opened, failed) = await dialer.openAll(count: count, concurrency: client.connecting, load: nil)
         let seconds = milliseconds(since: start) / 1000
         try await Task.sleep(for: .seconds(2))
         let after = try Self.residentBytes(of: pid)

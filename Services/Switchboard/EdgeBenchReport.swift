@@ -19,7 +19,7 @@ struct EdgeBenchReport {
     private var setup: String {
         let extent = command.messages.map { "\($0) messages" } ?? "\(command.duration) s"
         return "\(extent) after \(command.warmup) s warm-up, \(command.payload)-character payload, " +
-            "\(command.url)\(command.path), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+            "\(command.client.url)\(command.client.path), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 
     /// A heading, one aligned row (latencies in microseconds), and the kinds of errors if any.

@@ -23,29 +23,16 @@ struct PresenceBenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The Socket.IO server (http:// or ws://).") var url = "http://127.0.0.1:3000"
-    @Option(help: "The Engine.IO path.") var path = "/socket.io/"
+    @OptionGroup var client: SocketIOClientOptions
     @Option(help: "Users announcing themselves.") var users = 1000
     @Option(help: "Sockets (tabs) per user, each announcing the user.") var tabs = 3
     @Option(help: "Milliseconds between closing two users' last tabs.") var closeInterval = 1.0
     @Option(help: "Seconds to wait for the Adds, and for the Removes, without progress.") var timeout = 30.0
-    @Option(help: "Connections being opened at once.") var connecting = 64
-    @Option(help: "Attempts per connection before it counts as failed.") var attempts = 5
-    @Option(help: "Event-loop threads of the clients.") var threads = 1
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
-    /// The host and port of `--url` (port 80 when it names none).
-    var target: (host: String, port: Int) {
-        let parsed = URL(string: url)
-        return (parsed?.host ?? "127.0.0.1", parsed?.port ?? 80)
-    }
-
-    /// Refuses settings that would measure nothing, and TLS (not spoken here).
+    /// Refuses settings that would measure nothing.
     func validate() throws {
-        guard let scheme = URL(string: url)?.scheme, ["http", "ws"].contains(scheme), URL(string: url)?.host != nil else {
-            throw ValidationError("--url must be http://host:port or ws://host:port (no TLS)")
-        }
-        guard users > 0, tabs > 0, closeInterval >= 0, timeout > 0, connecting > 0, attempts > 0, threads > 0 else {
+        guard users > 0, tabs > 0, closeInterval >= 0, timeout > 0 else {
             throw ValidationError("counts and durations must be positive")
         }
     }
@@ -58,9 +45,8 @@ struct PresenceBenchCommand: AsyncParsableCommand {
         if fileLimit < needed {
             FileHandle.standardError.write(Data("warning: open-file limit \(fileLimit) < \(needed) needed\n".utf8))
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let dialer = EdgeBenchDialer(group: group, host: target.host, port: target.port, path: path,
-                                     attempts: attempts)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: client.threads)
+        let dialer = client.dialer(group: group)
         let result: PresenceBenchTally.Result
         do {
             result = try await measure(dialer: dialer)
@@ -78,10 +64,10 @@ struct PresenceBenchCommand: AsyncParsableCommand {
     private func measure(dialer: EdgeBenchDialer) async throws -> PresenceBenchTally.Result {
         let tally = PresenceBenchTally(users: users)
         let watcher = try await dialer.openRetrying(load: nil, onEvent: { tally.watcherEvent($0) })
-        let (opened, failed) = await dialer.openAll(count: users * tabs, concurrency: connecting, load: nil)
+        let (opened, failed) = await dialer.openAll(count: users * tabs, concurrency: client.connecting, load: nil)
         guard failed == 0 else {
             close(opened + [watcher])
-            throw EdgeBenchFailure(description: "\(failed) of \(users * tabs) tabs never joined / at \(url)\(path)")
+            throw EdgeBenchFailure(description: "\(failed) of \(users * tabs) tabs never joined / at \(client.url)\(client.path)")
         }
         // Tab t of user u is opened[u * tabs + t]; the joining order does not matter.
         tally.beginAnnouncing()

@@ -14,7 +14,7 @@ struct PresenceBenchReport {
     /// What the run did, for the heading.
     private var setup: String {
         "\(command.users) users × \(command.tabs) tabs + 1 watcher, last tabs closed " +
-            "\(command.closeInterval) ms apart, \(command.url)\(command.path), " +
+            "\(command.closeInterval) ms apart, \(command.client.url)\(command.client.path), " +
             "\(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 
