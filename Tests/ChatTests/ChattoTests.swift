@@ -118,4 +118,17 @@ struct ChattoTests {
         #expect(emits(gone).map { $0.args.first?["user"] } == ["bob"])
         #expect(try await harness.life(.disconnected, ["sid": "b1", "ns": "/"]).isEmpty)
     }
+
+    @Test("a snapshot of an edge ends the rooms of its sockets that are gone (chat was away when they left)")
+    func snapshotAfterRestart() async throws {
+        let harness = try await seeded()
+        _ = try await harness.send("join room", [["roomId": .string(room), "user": "alice"]], sid: "a1")
+        _ = try await harness.send("join room", [["roomId": .string(room), "user": "bob"]], sid: "b1")
+        let snapshot: JSON = ["edge": .string(edgeA), "sockets": [["sid": "a1", "ns": "/", "rooms": []]]]
+        let out = try await harness.life(.snapshot, snapshot)
+        #expect(emits(out).map { $0.args.first?["user"] } == ["bob"])
+        #expect(try await harness.life(.snapshot, snapshot).isEmpty)
+        let other: JSON = ["edge": "edge-other", "sockets": []]
+        #expect(try await harness.life(.snapshot, other).isEmpty)
+    }
 }

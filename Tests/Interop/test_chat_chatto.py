@@ -115,3 +115,18 @@ def test_an_authenticated_socket_cannot_speak_as_someone_else(cluster):
             {"success": False, "error": "You cannot act as another user"},)
         assert carol.call("join room", {"roomId": CHATTO_ROOM}) == ({"success": True},)
         assert alice.wait_event("user joined room")[0] == ({"roomId": CHATTO_ROOM, "user": "carol"},)
+
+
+def test_a_socket_that_left_while_chat_was_down_is_announced_after_the_restart(cluster):
+    edge, chat = start(cluster)
+    with anonymous(edge) as alice:
+        bob = anonymous(edge)
+        join(alice, "alice")
+        join(bob, "bob")
+        chat.stop()
+        bob.close()
+        settle(seconds=1.0)
+        start_chat(cluster, name="chat-again")
+        assert alice.wait_event("user left room", timeout=20)[0] == ({"roomId": CHATTO_ROOM, "user": "bob"},)
+        alice.call("chat message", {"roomId": CHATTO_ROOM, "user": "alice", "text": "still here"})
+        alice.wait_event("chat message")
