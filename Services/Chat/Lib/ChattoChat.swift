@@ -33,18 +33,21 @@ enum ChattoChat {
 
     /// Registers the Chatto events on `ns`.
     static func register(_ definition: inout ServiceDefinition, ns: String) {
-        definition.on(ns, "join room") { event, context in try await answer(event) { try await join(event, context) } }
-        definition.on(ns, "leave room") { event, context in try await answer(event) { try await leave(event, context) } }
-        definition.on(ns, "chat message") { event, context in try await answer(event) { try await message(event, context) } }
-        definition.on(ns, "create room") { event, context in try await answer(event) { try await create(event, context) } }
-        definition.on(ns, "typing") { event, context in try await answer(event) { try await typing(event, context) } }
+        definition.on(ns, "join room") { event, context in try await answer(event, context) { try await join(event, context) } }
+        definition.on(ns, "leave room") { event, context in try await answer(event, context) { try await leave(event, context) } }
+        definition.on(ns, "chat message") { event, context in try await answer(event, context) { try await message(event, context) } }
+        definition.on(ns, "create room") { event, context in try await answer(event, context) { try await create(event, context) } }
+        definition.on(ns, "typing") { event, context in try await answer(event, context) { try await typing(event, context) } }
     }
 
-    /// Runs `body`; a ``Failure`` becomes the ack or the `error` event.
-    static func answer(_ event: Event, _ body: () async throws -> [Instruction]) async throws -> [Instruction] {
+    /// Runs `body`; a ``Failure`` is logged once and becomes the ack or the `error` event.
+    static func answer(_ event: Event, _ context: Context, _ body: () async throws -> [Instruction]) async throws
+        -> [Instruction]
+    {
         do {
             return try await body()
         } catch let failure as Failure {
+            context.logger.notice("refused \(event.route): \(failure.message)", metadata: ["sid": "\(event.sid ?? "-")"])
             if event.wantsAck { return event.acknowledge([["success": false, "error": .string(failure.message)]]) }
             guard let sid = event.sid else { return [] }
             return [.emit(Emit(ns: event.route.ns, event: "error",

@@ -24,11 +24,11 @@ extension ZizanyChat {
     static func history(_ event: Event, _ context: Context) async throws -> [Instruction] {
         let request = event.args.first
         guard let identity = event.user, let user = Int64(identity.id) else {
-            return respond(event, status: 401, ["code": "E_UNAUTHORIZED"])
+            return respond(event, context, status: 401, ["code": "E_UNAUTHORIZED"])
         }
         guard let channelID = request?["params"]?["id"]?.stringValue.flatMap({ Int64($0) }),
               let page = HistoryPage(query: request?["query"])
-        else { return respond(event, status: 400, ["code": "E_VALIDATION"]) }
+        else { return respond(event, context, status: 400, ["code": "E_VALIDATION"]) }
         guard let database = context.database else { throw Context.Failure.noDatabase }
         do {
             let messages = try await database.read { db in
@@ -37,15 +37,19 @@ extension ZizanyChat {
             }
             let hasMore = messages.count > page.limit
             let shown = hasMore ? Array(messages.dropFirst()) : messages
-            return respond(event, status: 200, ["messages": .array(shown.map(\.json)), "hasMore": .bool(hasMore)])
+            return respond(event, context, status: 200, ["messages": .array(shown.map(\.json)), "hasMore": .bool(hasMore)])
         } catch let failure as Failure {
-            return respond(event, status: failure == .channelNotFound ? 404 : 403, ["code": .string(failure.code)])
+            return respond(event, context, status: failure == .channelNotFound ? 404 : 403, ["code": .string(failure.code)])
         }
     }
 
-    /// The ack that the edge turns into the HTTP response.
-    static func respond(_ event: Event, status: Int64, _ body: JSON) -> [Instruction] {
-        event.acknowledge([["status": .int(status), "body": body]])
+    /// The ack that the edge turns into the HTTP response; a refusal is logged once.
+    static func respond(_ event: Event, _ context: Context, status: Int64, _ body: JSON) -> [Instruction] {
+        if status >= 400 {
+            context.logger.notice("refused \(event.route): \(status) \(body.jsonText)",
+                                  metadata: ["path": "\(event.args.first?["path"]?.stringValue ?? "-")"])
+        }
+        return event.acknowledge([["status": .int(status), "body": body]])
     }
 }
 

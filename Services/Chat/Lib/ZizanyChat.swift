@@ -40,24 +40,28 @@ enum ZizanyChat {
 
     /// Registers the Zizany events on `ns`.
     static func register(_ definition: inout ServiceDefinition, ns: String) {
-        definition.on(ns, "server:join") { event, context in try await answer(event) { try await serverJoin(event, context) } }
-        definition.on(ns, "channel:join") { event, context in try await answer(event) { try await channelJoin(event, context) } }
+        definition.on(ns, "server:join") { event, context in try await answer(event, context) { try await serverJoin(event, context) } }
+        definition.on(ns, "channel:join") { event, context in try await answer(event, context) { try await channelJoin(event, context) } }
         definition.on(ns, "typing:start") { event, context in
-            try await answer(event) { try await typing(event, context, isTyping: true) }
+            try await answer(event, context) { try await typing(event, context, isTyping: true) }
         }
         definition.on(ns, "typing:stop") { event, context in
-            try await answer(event) { try await typing(event, context, isTyping: false) }
+            try await answer(event, context) { try await typing(event, context, isTyping: false) }
         }
         definition.on(ns, "message:create") { event, context in
-            try await answer(event) { try await messageCreate(event, context) }
+            try await answer(event, context) { try await messageCreate(event, context) }
         }
     }
 
-    /// Runs `body`; a ``Failure`` becomes its error event to the sender (and ack when asked).
-    static func answer(_ event: Event, _ body: () async throws -> [Instruction]) async throws -> [Instruction] {
+    /// Runs `body`; a ``Failure`` is logged once and becomes its error event to the sender (and
+    /// the ack when one was asked).
+    static func answer(_ event: Event, _ context: Context, _ body: () async throws -> [Instruction]) async throws
+        -> [Instruction]
+    {
         do {
             return try await body()
         } catch let failure as Failure {
+            context.logger.notice("refused \(event.route): \(failure.code)", metadata: ["sid": "\(event.sid ?? "-")"])
             var instructions: [Instruction] = []
             if let sid = event.sid {
                 instructions.append(.emit(Emit(ns: event.route.ns, event: failure.event,
