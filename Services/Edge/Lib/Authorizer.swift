@@ -23,8 +23,10 @@ final class Authorizer: Sendable {
 
     init(configuration: EdgeConfiguration) async {
         jwt = await JWTAuthenticator(configuration: .init(secret: configuration.jwtSecret))
-        session = SessionAuthenticator(configuration: .init(secret: configuration.session.secret,
-                                                            databasePath: configuration.session.database))
+        var sessions = SessionAuthenticator.Configuration(secret: configuration.session.secret,
+                                                          databasePath: configuration.session.database)
+        sessions.cookieName = configuration.session.cookie
+        session = SessionAuthenticator(configuration: sessions)
         sessionCookie = configuration.session.cookie
     }
 
