@@ -84,6 +84,7 @@ struct HTTPRouteResponse: Sendable, Equatable {
         self.init(status: Int(status), body: body.map(\.jsonText) ?? "", headers: headers)
     }
 
+    /// Same status, body and headers in the same order (tuples are not `Equatable` themselves).
     static func == (a: HTTPRouteResponse, b: HTTPRouteResponse) -> Bool {
         a.status == b.status && a.body == b.body && a.headers.map(\.name) == b.headers.map(\.name)
             && a.headers.map(\.value) == b.headers.map(\.value)
