@@ -64,6 +64,7 @@ let package = Package(
                               .product(name: "NIOPosix", package: "swift-nio"),
                               .product(name: "NIOHTTP1", package: "swift-nio"),
                               .product(name: "NIOWebSocket", package: "swift-nio"),
+                              .product(name: "Crypto", package: "swift-crypto"),
                           ],
                           path: "Services/Switchboard"),
 
