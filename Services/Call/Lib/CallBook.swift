@@ -87,11 +87,6 @@ public struct CallBook: Sendable {
         for call in calls.sorted(by: { $0.ringDeadline < $1.ringDeadline }) { put(call) }
     }
 
-    /// Stores `call` in the book and keeps the index current; every change of a call goes here.
-    mutating func put(_ call: Call) {
-        index.update(from: calls.updateValue(call, forKey: call.id), to: call)
-    }
-
     /// Reacts to `event` at `now` (ms since the epoch). Overdue deadlines are settled first and
     /// their instructions come first. `newCallID` names a call created by `call:initiate`.
     public mutating func handle(_ event: CallEvent, now: Int64,
@@ -137,35 +132,6 @@ public struct CallBook: Sendable {
             }
         }
         return outcome
-    }
-
-    /// The earliest deadline of a live call, i.e. when the runtime must call `expire(now:)`
-    /// next; `nil` when nothing is pending.
-    public var nextDeadline: Int64? {
-        let accepted = index.accepted.compactMap { calls[$0].flatMap(deadline(of:)) }.min()
-        guard let ring = index.nextRing(isRinging) else { return accepted }
-        return min(ring, accepted ?? ring)
-    }
-
-    /// Whether call `id` is RINGING with ring deadline `deadline` (an index entry still holds).
-    func isRinging(_ id: String, _ deadline: Int64) -> Bool {
-        guard let call = calls[id] else { return false }
-        return call.status == .ringing && call.ringDeadline == deadline
-    }
-
-    /// The deadline of `call` with its user's current balance.
-    func deadline(of call: Call) -> Int64? {
-        call.deadline(balance: users[call.userId]?.coinBalance ?? 0)
-    }
-
-    /// The live call of user `userId`, if any.
-    func liveCall(ofUser userId: String) -> Call? {
-        index.liveByUser[userId].flatMap { calls[$0] }
-    }
-
-    /// The live call of telecaller `telecallerId`, if any.
-    func liveCall(ofTelecaller telecallerId: String) -> Call? {
-        index.liveByTelecaller[telecallerId].flatMap { calls[$0] }
     }
 
     /// Routes a client event to its handler; an unknown route is an invalid request.

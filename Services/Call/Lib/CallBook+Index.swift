@@ -62,3 +62,40 @@ struct CallIndex: Sendable {
         return due
     }
 }
+
+/// The book's lookups through its index.
+extension CallBook {
+    /// Stores `call` in the book and keeps the index current; every change of a call goes here.
+    mutating func put(_ call: Call) {
+        index.update(from: calls.updateValue(call, forKey: call.id), to: call)
+    }
+
+    /// The earliest deadline of a live call, i.e. when the runtime must call `expire(now:)`
+    /// next; `nil` when nothing is pending.
+    public var nextDeadline: Int64? {
+        let accepted = index.accepted.compactMap { calls[$0].flatMap(deadline(of:)) }.min()
+        guard let ring = index.nextRing(isRinging) else { return accepted }
+        return min(ring, accepted ?? ring)
+    }
+
+    /// Whether call `id` is RINGING with ring deadline `deadline` (an index entry still holds).
+    func isRinging(_ id: String, _ deadline: Int64) -> Bool {
+        guard let call = calls[id] else { return false }
+        return call.status == .ringing && call.ringDeadline == deadline
+    }
+
+    /// The deadline of `call` with its user's current balance.
+    func deadline(of call: Call) -> Int64? {
+        call.deadline(balance: users[call.userId]?.coinBalance ?? 0)
+    }
+
+    /// The live call of user `userId`, if any.
+    func liveCall(ofUser userId: String) -> Call? {
+        index.liveByUser[userId].flatMap { calls[$0] }
+    }
+
+    /// The live call of telecaller `telecallerId`, if any.
+    func liveCall(ofTelecaller telecallerId: String) -> Call? {
+        index.liveByTelecaller[telecallerId].flatMap { calls[$0] }
+    }
+}
