@@ -9,8 +9,9 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the bus, a Socket.IO edge, presence or chat on this machine.",
-        subcommands: [BusBenchCommand.self, EdgeBenchCommand.self, PresenceBenchCommand.self, ChatBenchCommand.self]
+        abstract: "Measure the bus, a Socket.IO edge, presence, chat or calls on this machine.",
+        subcommands: [BusBenchCommand.self, EdgeBenchCommand.self, PresenceBenchCommand.self, ChatBenchCommand.self,
+                      CallBenchCommand.self]
     )
 }
 

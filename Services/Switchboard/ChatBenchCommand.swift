@@ -94,7 +94,8 @@ struct ChatBenchCommand: AsyncParsableCommand {
                 let member = all[next]
                 let auth = "{\"token\":\"\(token(user: idBase + Int64(member.index)))\"}"
                 tasks.addTask {
-                    member.connection = try await dialer.openRetrying(load: nil, onEvent: { member.received($0) }, auth: auth)
+                    member.connection = try await dialer.openRetrying(load: nil, onEvent: { member.received($0) },
+                                                                      joins: [.init(namespace: "/", auth: auth)])
                     member.join()
                     try await member.joined.futureResult.get()
                 }

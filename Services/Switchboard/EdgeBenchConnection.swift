@@ -4,36 +4,57 @@ import NIOWebSocket
 /// One Socket.IO client of `switchboard bench edge`, on an upgraded WebSocket channel.
 ///
 /// It speaks standard Engine.IO v4 / Socket.IO v5 only: it answers the open packet `0{…}`
-/// with `40` (join `/`), every ping `2` with a pong `3`, and succeeds `joined` at the
-/// server's `40{…}`. Once ``start()``ed with a load, it keeps `inFlight` events
+/// with one CONNECT per namespace it joins (`40` for `/`, `40/user,{"token":…}` for a
+/// namespace with auth), every ping `2` with a pong `3`, and succeeds `joined` once the server
+/// confirmed every namespace (`40…`). Once ``start()``ed with a load, it keeps `inFlight` events
 /// `42<id>["echo",…]` waiting for their ack `43<id>[…]`, sending the next at each ack. Without
-/// a load it stays idle. Events the server emits (`42[…]`) go to `onEvent` when one is given,
+/// a load it stays idle. Events the server emits (`42…`) go to `onEvent` when one is given,
 /// and ``emit(_:)`` sends an event of the caller's. Only its channel's event loop touches it.
 final class EdgeBenchConnection: ChannelInboundHandler {
-    /// Called on the channel's event loop with every event packet the server sends to `/`:
-    /// the Socket.IO part after `42`, e.g. `["newOnlineUser",{…}]`.
+    /// Called on the channel's event loop with every event packet the server sends: the
+    /// Socket.IO part after `42`, e.g. `["newOnlineUser",{…}]` on `/` or
+    /// `/user,["call:ringing",{…}]` on another namespace.
     typealias EventHandler = @Sendable (ArraySlice<UInt8>) -> Void
+
+    /// A namespace to join, with the `auth` object of its CONNECT packet (JSON text) if any.
+    struct Join: Sendable {
+        /// The namespace, e.g. `/` or `/user`.
+        var namespace: String
+        /// The CONNECT packet's payload, e.g. `{"token":"…"}`; `nil` sends none.
+        var auth: String?
+
+        /// The main namespace `/` without auth.
+        static let root = Join(namespace: "/", auth: nil)
+
+        /// The Engine.IO message that joins it: `40`, or `40/user,{…}`.
+        var packet: String {
+            "40" + (namespace == "/" ? "" : namespace + ",") + (auth ?? "")
+        }
+    }
 
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let load: EdgeBenchLoad?
     private let onEvent: EventHandler?
+    private let joins: [Join]
+    private var unconfirmed: Int
     private let joined: EventLoopPromise<Void>
-    private let connectPacket: [UInt8]
     private var context: ChannelHandlerContext?
     /// Events waiting for their ack, by ack id: when each was sent and in which phase.
     private var waiting: [Int64: (sent: NIODeadline, phase: EdgeBenchLoad.Phase)] = [:]
     private var nextAckID: Int64 = 0
 
     /// A client that sends `load`'s events once started (none when `nil`), hands the server's
-    /// events to `onEvent`, and succeeds `joined` once it is in namespace `/`; `auth` is the
-    /// JSON object its CONNECT packet carries (e.g. `{"token":"…"}`), none when `nil`.
-    init(load: EdgeBenchLoad?, onEvent: EventHandler? = nil, auth: String? = nil, joined: EventLoopPromise<Void>) {
+    /// events to `onEvent`, and succeeds `joined` once it is in every namespace of `joins`.
+    init(load: EdgeBenchLoad?, onEvent: EventHandler? = nil, joins: [Join] = [.root],
+         joined: EventLoopPromise<Void>)
+    {
         self.load = load
         self.onEvent = onEvent
+        self.joins = joins
+        unconfirmed = joins.count
         self.joined = joined
-        connectPacket = Array(("40" + (auth ?? "")).utf8)
     }
 
     /// Keeps the context for writes started by ``start()`` and by acks.
@@ -75,7 +96,7 @@ final class EdgeBenchConnection: ChannelInboundHandler {
 
     /// Fails the join if it had not happened, and gives up the measured events still waiting.
     func channelInactive(context: ChannelHandlerContext) {
-        joined.fail(EdgeBenchFailure(description: "the connection closed before joining /"))
+        joined.fail(EdgeBenchFailure(description: "the connection closed before joining its namespaces"))
         if let load {
             load.disconnected(unanswered: waiting.values.filter { $0.phase == .measured }.count)
             waiting.removeAll()
@@ -93,7 +114,7 @@ final class EdgeBenchConnection: ChannelInboundHandler {
         guard let type = bytes.first else { return }
         switch type {
         case UInt8(ascii: "0"):
-            write(.text, bytes: connectPacket)
+            for join in joins { write(.text, bytes: Array(join.packet.utf8)) }
         case UInt8(ascii: "2"):
             write(.text, bytes: Array("3".utf8))
         case UInt8(ascii: "1"):
@@ -105,11 +126,12 @@ final class EdgeBenchConnection: ChannelInboundHandler {
         }
     }
 
-    /// One Socket.IO packet of namespace `/` (`bytes` starts with the Engine.IO `4`).
+    /// One Socket.IO packet (`bytes` starts with the Engine.IO `4`).
     private func socketPacket(_ bytes: [UInt8], context: ChannelHandlerContext) {
         switch bytes[1] {
         case UInt8(ascii: "0"):
-            joined.succeed()
+            unconfirmed -= 1
+            if unconfirmed == 0 { joined.succeed() }
         case UInt8(ascii: "2"):
             onEvent?(bytes[2...])
         case UInt8(ascii: "3"):

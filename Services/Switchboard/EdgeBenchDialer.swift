@@ -60,14 +60,14 @@ struct EdgeBenchDialer: Sendable {
         }
     }
 
-    /// One connection, with up to `attempts` attempts, waiting 100 ms × attempt in between;
-    /// `auth` is the CONNECT packet's JSON object, if any.
+    /// One connection, with up to `attempts` attempts, waiting 100 ms × attempt in between.
     func openRetrying(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil,
-                      auth: String? = nil) async throws -> Opened {
+                      joins: [EdgeBenchConnection.Join] = [.root]) async throws -> Opened
+    {
         var attempt = 1
         while true {
             do {
-                return try await open(load: load, onEvent: onEvent, auth: auth)
+                return try await open(load: load, onEvent: onEvent, joins: joins)
             } catch {
                 guard attempt < attempts else { throw error }
                 try await Task.sleep(for: .milliseconds(100 * attempt))
@@ -76,10 +76,11 @@ struct EdgeBenchDialer: Sendable {
         }
     }
 
-    /// One attempt: returns once the server confirmed the join of `/`, throws otherwise (the
-    /// channel is closed then, also when the attempt takes longer than `timeout`).
+    /// One attempt: returns once the server confirmed every namespace of `joins`, throws
+    /// otherwise (the channel is closed then, also when the attempt takes longer than `timeout`).
     func open(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil,
-              auth: String? = nil) async throws -> Opened {
+              joins: [EdgeBenchConnection.Join] = [.root]) async throws -> Opened
+    {
         let (host, port, timeout) = (host, port, timeout)
         let uri = path + "?EIO=4&transport=websocket"
         let ready = try await ClientBootstrap(group: group)
@@ -91,13 +92,13 @@ struct EdgeBenchDialer: Sendable {
                     let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
                     joined.futureResult.whenComplete { _ in deadline.cancel() }
                     channel.closeFuture.whenComplete { _ in
-                        joined.fail(EdgeBenchFailure(description: "the connection closed before joining /"))
+                        joined.fail(EdgeBenchFailure(description: "the connection closed before joining its namespaces"))
                     }
                     let upgrader = NIOTypedWebSocketClientUpgrader<Opened?>(
                         maxFrameSize: 1 << 20,
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
-                                let client = EdgeBenchConnection(load: load, onEvent: onEvent, auth: auth, joined: joined)
+                                let client = EdgeBenchConnection(load: load, onEvent: onEvent, joins: joins, joined: joined)
                                 try channel.pipeline.syncOperations.addHandler(client)
                                 return Opened(channel: channel, client: NIOLoopBound(client, eventLoop: channel.eventLoop))
                             }

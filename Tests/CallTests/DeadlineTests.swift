@@ -78,6 +78,29 @@ import Testing
         #expect(h.book.nextDeadline == nil)
     }
 
+    /// The next deadline skips calls that stopped ringing and follows calls that ring later;
+    /// a party's live call is found again after it ended (the book's index follows every change).
+    @Test func deadlinesFollowChanges() {
+        var h = Harness(connected: [userSocket("u1"), userSocket("u2"), telecallerSocket("t1"), telecallerSocket("t2")])
+        h.initiate(callID: "c1")
+        h.now = t0 + 1_000
+        h.initiate(userSocket("u2"), to: "t2", callID: "c2")
+        #expect(h.book.nextDeadline == t0 + 30_000)
+        h.send(userSocket("u1"), "call:cancel", callPayload("c1"))
+        #expect(h.book.nextDeadline == t0 + 31_000)
+        h.now = t0 + 2_000
+        h.initiate(callID: "c3")
+        #expect(h.book.calls["c3"]?.status == .ringing && h.book.nextDeadline == t0 + 31_000)
+        h.send(telecallerSocket("t2"), "call:accept", callPayload("c2"))
+        #expect(h.book.nextDeadline == t0 + 32_000)
+        h.now = t0 + 32_000
+        #expect(h.expire().emits.map(\.event) == ["call:missed", "call:missed", "telecaller:presence-changed"])
+        #expect(h.book.calls["c3"]?.status == .missed && h.book.nextDeadline == t0 + 2_000 + 100 * 60_000)
+        #expect(h.initiate(callID: "c4").errors.isEmpty && h.book.calls["c4"]?.status == .ringing)
+        #expect(h.initiate(userSocket("u2"), to: "t1", callID: "c5").errors == [
+            "Jane is busy on another call. Please try again later."])
+    }
+
     /// Final calls stay for the retention (precise errors), then leave the book.
     @Test func retention() {
         var h = Harness()

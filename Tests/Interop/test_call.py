@@ -61,8 +61,10 @@ class FakeLiveKit:
 
 
 def call_env(ring_ms=RING_MS, livekit_url=None):
-    env = {"CALL_RING_TIMEOUT_MS": str(ring_ms), "LIVEKIT_API_KEY": LIVEKIT_KEY,
-           "LIVEKIT_API_SECRET": LIVEKIT_SECRET, "HELLO_INTERVAL_MS": "300"}
+    """The call service's environment; `ring_ms=None` keeps the real default ring timeout (30 s)."""
+    env = {"LIVEKIT_API_KEY": LIVEKIT_KEY, "LIVEKIT_API_SECRET": LIVEKIT_SECRET, "HELLO_INTERVAL_MS": "300"}
+    if ring_ms is not None:
+        env["CALL_RING_TIMEOUT_MS"] = str(ring_ms)
     if livekit_url:
         env["LIVEKIT_URL"] = livekit_url
     return env

@@ -30,7 +30,7 @@ extension CallBook {
         let call = Call(id: newCallID(), userId: userId, telecallerId: telecallerId, callType: callType,
                         ratePerMinute: telecaller.ratePerMinute, initiatedAt: now,
                         ringDeadline: now + configuration.ringTimeoutMs, userSid: socket.sid)
-        calls[call.id] = call
+        put(call)
         var outcome = CallOutcome(
             instructions: [
                 emit("call:incoming", ["callId": .string(call.id), "callType": .string(callType.rawValue),
@@ -64,7 +64,7 @@ extension CallBook {
         call.status = .accepted
         call.acceptedAt = now
         call.telecallerSid = socket.sid
-        calls[id] = call
+        put(call)
 
         let user = users[call.userId]
         let userName = user?.name ?? ""

@@ -66,14 +66,16 @@ extension CallBook {
         let byUser = socket.ns == Self.userNamespace
         let gone = !byUser && !isConnected(id, on: socket.ns)
         if gone { unavailable.remove(id) }
-        let affected = calls.values.filter { call in
+        // A party has at most one live call.
+        let live = byUser ? liveCall(ofUser: id) : liveCall(ofTelecaller: id)
+        let affected = [live].compactMap { $0 }.filter { call in
             switch (byUser, call.status) {
             case (true, .ringing), (true, .accepted): call.userId == id && call.userSid == socket.sid
             case (false, .ringing): call.telecallerId == id && gone
             case (false, .accepted): call.telecallerId == id && call.telecallerSid == socket.sid
             default: false
             }
-        }.sorted { $0.id < $1.id }
+        }
         var outcome = CallOutcome()
         for call in affected { outcome.append(abandon(call, byUser: byUser, now: now)) }
         if !byUser { outcome.instructions += presenceChanges(of: id) }

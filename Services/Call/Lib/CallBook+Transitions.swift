@@ -32,7 +32,7 @@ extension CallBook {
             call.coins = charged
             if charged > 0 { debit = [.debit(userId: call.userId, coins: charged)] }
         }
-        calls[id] = call
+        put(call)
         var outcome = CallOutcome(instructions: emit(event, ["callId": .string(id)], to: notify, of: call),
                                   effects: [.store(call)] + debit)
         if status == .completed { outcome.effects.append(.deleteRoom(id)) }

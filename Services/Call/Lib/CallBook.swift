@@ -68,6 +68,8 @@ public struct CallBook: Sendable {
     var cancelLimiter: RateLimiter
     /// `call:end` limiter.
     var endLimiter: RateLimiter
+    /// Live calls by party, accepted calls, ring deadlines in order (kept by `put`).
+    var index = CallIndex()
 
     /// A book holding `calls` (e.g. the live calls reloaded after a restart; their deadlines
     /// are absolute, so `expire(now:)` fires the overdue ones at once) and no sockets.
@@ -78,10 +80,11 @@ public struct CallBook: Sendable {
         self.makeToken = makeToken
         self.users = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.telecallers = Dictionary(telecallers.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        self.calls = Dictionary(calls.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.calls = [:]
         initiateLimiter = RateLimiter(limit: configuration.initiateLimit)
         cancelLimiter = RateLimiter(limit: configuration.cancelLimit)
         endLimiter = RateLimiter(limit: configuration.endLimit)
+        for call in calls.sorted(by: { $0.ringDeadline < $1.ringDeadline }) { put(call) }
     }
 
     /// Reacts to `event` at `now` (ms since the epoch). Overdue deadlines are settled first and
@@ -106,13 +109,18 @@ public struct CallBook: Sendable {
     /// (`call:ended` to both). The call's `endedAt` is its deadline. Also drops final calls older
     /// than the retention and empty rate-limit windows.
     public mutating func expire(now: Int64) -> CallOutcome {
-        calls = calls.filter { $0.value.status.isLive || ($0.value.endedAt ?? now) > now - configuration.retentionMs }
+        if let oldest = index.oldestFinalEnd, oldest <= now - configuration.retentionMs {
+            calls = calls.filter { $0.value.status.isLive || ($0.value.endedAt ?? now) > now - configuration.retentionMs }
+            index.oldestFinalEnd = calls.values.compactMap { $0.status.isLive ? nil : $0.endedAt }.min()
+        }
         initiateLimiter.prune(now: now)
         cancelLimiter.prune(now: now)
         endLimiter.prune(now: now)
-        let due = calls.values.compactMap { call in deadline(of: call).map { (call, $0) } }
-            .filter { $0.1 <= now }
-            .sorted { ($0.1, $0.0.id) < ($1.1, $1.0.id) }
+        var due = index.popRings(dueAt: now, isRinging).compactMap { entry in calls[entry.id].map { ($0, entry.deadline) } }
+        for id in index.accepted {
+            if let call = calls[id], let deadline = deadline(of: call), deadline <= now { due.append((call, deadline)) }
+        }
+        due.sort { ($0.1, $0.0.id) < ($1.1, $1.0.id) }
         var outcome = CallOutcome()
         for (call, deadline) in due {
             if call.status == .ringing {
@@ -124,27 +132,6 @@ public struct CallBook: Sendable {
             }
         }
         return outcome
-    }
-
-    /// The earliest deadline of a live call, i.e. when the runtime must call `expire(now:)`
-    /// next; `nil` when nothing is pending.
-    public var nextDeadline: Int64? {
-        calls.values.compactMap(deadline(of:)).min()
-    }
-
-    /// The deadline of `call` with its user's current balance.
-    func deadline(of call: Call) -> Int64? {
-        call.deadline(balance: users[call.userId]?.coinBalance ?? 0)
-    }
-
-    /// The live call of user `userId`, if any.
-    func liveCall(ofUser userId: String) -> Call? {
-        calls.values.first { $0.userId == userId && $0.status.isLive }
-    }
-
-    /// The live call of telecaller `telecallerId`, if any.
-    func liveCall(ofTelecaller telecallerId: String) -> Call? {
-        calls.values.first { $0.telecallerId == telecallerId && $0.status.isLive }
     }
 
     /// Routes a client event to its handler; an unknown route is an invalid request.

@@ -25,6 +25,8 @@ public struct RateLimiter: Sendable, Equatable {
     public var limit: RateLimit
     /// Times of the allowed attempts still inside the window, per key, oldest first.
     private var hits: [String: [Int64]] = [:]
+    /// When ``prune(now:)`` last looked at every key.
+    private var prunedAt: Int64?
 
     /// An empty limiter for `limit`.
     public init(limit: RateLimit) {
@@ -43,8 +45,11 @@ public struct RateLimiter: Sendable, Equatable {
         return true
     }
 
-    /// Forgets keys whose attempts have all left the window (keeps memory bounded).
+    /// Forgets keys whose attempts have all left the window (keeps memory bounded); looks at
+    /// every key at most once a second (``allow(_:now:)`` reads only its own key's window).
     public mutating func prune(now: Int64) {
+        if let prunedAt, now >= prunedAt, now - prunedAt < 1000 { return }
+        prunedAt = now
         hits = hits.filter { $0.value.last.map { $0 > now - limit.windowMs } ?? false }
     }
 }

@@ -1,0 +1,160 @@
+import Bus
+import Contracts
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// The bus side of `switchboard bench call`: seeds the call service, and for the timer part
+/// plays an edge towards it (publishes `connected` / `disconnected` life facts, sends client
+/// events through the delivery rules, receives the instructions published on topic `edge`).
+final class CallBenchBus: Sendable {
+    /// Called with the time and each `emit` instruction published on topic `edge`.
+    typealias EmitHandler = @Sendable (NIODeadline, Emit) -> Void
+
+    /// This bench's instance id: the `from` and `edge` of everything it publishes.
+    let instance = "bench-call-\(MessageID.shortSuffix())"
+    private let connection: BusConnection
+    private let delivery: DeliveryClient
+    private let onEmit = Locked<EmitHandler?>(nil)
+    private let tasks = Locked<[Task<Void, Never>]>([])
+
+    /// Connects to the bus and waits (up to `timeout` seconds) until the call service announced
+    /// `call:initiate`.
+    init(configuration: BusConnection.Configuration, timeout: Double) async throws {
+        let logger = Logger(label: "bench-call")
+        connection = try BusConnection(configuration: configuration, logger: logger)
+        var bounds = PendingTable<DeliveryClient.Completion>.Configuration()
+        bounds.retryIntervalMilliseconds = 5000
+        bounds.maxAgeMilliseconds = Int64(timeout * 1000)
+        delivery = DeliveryClient(connection: connection, configuration: bounds, logger: logger)
+        connection.subscribe(.exact(Topic.inbox(instance)))
+        connection.subscribe(.exact(Topic.edge))
+        connection.subscribe(.exact(Topic.hello))
+        let (connection, delivery, onEmit) = (connection, delivery, onEmit)
+        let pump = Task {
+            for await envelope in connection.messages {
+                guard envelope.topic == Topic.edge, envelope.header.type == .emit else {
+                    delivery.receive(envelope)
+                    continue
+                }
+                let now = NIODeadline.now()
+                guard let handler = onEmit.withLock({ $0 }),
+                      let instructions = try? envelope.decodeBody(as: [Instruction].self) else { continue }
+                for case .emit(let emit) in instructions { handler(now, emit) }
+            }
+        }
+        tasks.withLock { $0 = [pump, Task { await delivery.run() }] }
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while delivery.directory.service(for: Self.initiate) == nil {
+            guard ContinuousClock.now < deadline else {
+                await close()
+                throw BenchFailure(description: "no service announced /user call:initiate within \(timeout) s " +
+                    "on \(configuration.publishEndpoint): is the call service running?")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// The route of `call:initiate`.
+    static let initiate = Route(ns: "/user", event: "call:initiate")
+
+    /// Hands every `emit` published on topic `edge` from now on to `handler`.
+    func watchEmits(_ handler: @escaping EmitHandler) {
+        onEmit.withLock { $0 = handler }
+    }
+
+    /// Gives `document` to the call service as one `seed` event; throws unless it answers ok.
+    func seed(_ document: JSON) async throws {
+        var header = header(ns: "", event: "seed", sid: "\(instance)-seed", user: nil)
+        header.ack = true
+        let reply = try await request(Envelope(topic: "", header: header, encoding: [document]), route: nil)
+        guard reply.header.error == nil, let answer = SeedCommand.ackArgument(of: reply),
+              answer["ok"]?.boolValue == true else {
+            throw BenchFailure(description: "the call service refused the seed: \(reply.header.error ?? "")")
+        }
+    }
+
+    /// Publishes a `connected` or `disconnected` life fact for socket `sid` of `user` on `ns`.
+    func publishFact(_ kind: String, ns: String, sid: String, user: Identity) {
+        var header = header(ns: ns, event: kind, sid: sid, user: user)
+        header.type = .life
+        let fact: JSON = ["sid": .string(sid), "ns": .string(ns), "user": ["id": .string(user.id),
+                          "role": user.role.map(JSON.string) ?? .null]]
+        guard let envelope = try? Envelope(topic: Topic.life, header: header, encoding: [fact]) else { return }
+        connection.publish(envelope)
+    }
+
+    /// Sends client event `event` with one argument from socket `sid` of `user` on `ns` and
+    /// returns its reply; a delivery failure throws.
+    func request(_ event: String, _ argument: JSON, ns: String, sid: String, user: Identity) async throws -> Envelope {
+        let header = header(ns: ns, event: event, sid: sid, user: user)
+        return try await request(Envelope(topic: "", header: header, encoding: [argument]), route: Route(ns: ns, event: event))
+    }
+
+    /// Stops receiving and disconnects.
+    func close() async {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        await connection.close()
+    }
+
+    /// An event to the call service (or to `route`'s service), awaiting its reply.
+    private func request(_ envelope: Envelope, route: Route?) async throws -> Envelope {
+        let result = await withCheckedContinuation { waiter in
+            if let route {
+                delivery.send(envelope, route: route) { waiter.resume(returning: $0) }
+            } else {
+                delivery.send(envelope, service: "call") { waiter.resume(returning: $0) }
+            }
+        }
+        return try result.get()
+    }
+
+    /// The header of an event or fact from this "edge".
+    private func header(ns: String, event: String, sid: String, user: Identity?) -> BusHeader {
+        var header = BusHeader(type: .event, from: instance)
+        header.ns = ns
+        header.event = event
+        header.sid = sid
+        header.edge = instance
+        header.user = user
+        header.replyTo = Topic.inbox(instance)
+        return header
+    }
+}
+
+/// The CPU time and resident memory of a process (Linux `/proc`).
+struct ProcessUsage: Sendable {
+    /// User + system CPU seconds so far.
+    var cpuSeconds: Double
+    /// `VmRSS` in bytes.
+    var residentBytes: Int
+
+    /// Reads them for `pid` now.
+    init(pid: Int32) throws {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { throw BenchFailure(description: "cannot read /proc/\(pid)/stat") }
+        // After the command name: state is field 3, utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        cpuSeconds = ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        residentBytes = try EdgeBenchCommand.residentBytes(of: pid)
+    }
+}
+
+/// A value behind a lock that tasks and event-loop callbacks share (a class, so closures can
+/// capture it).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    /// A lock around `value`.
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    /// Runs `body` on the value while holding the lock.
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+}
