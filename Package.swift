@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "presence", targets: ["PresenceApp"]),
         .executable(name: "notification", targets: ["NotificationApp"]),
         .executable(name: "call", targets: ["CallApp"]),
+        .executable(name: "chat", targets: ["ChatApp"]),
         .executable(name: "echo-service", targets: ["EchoService"]),
         .library(name: "Bus", targets: ["Bus"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
@@ -64,6 +65,7 @@ let package = Package(
                               .product(name: "NIOPosix", package: "swift-nio"),
                               .product(name: "NIOHTTP1", package: "swift-nio"),
                               .product(name: "NIOWebSocket", package: "swift-nio"),
+                              .product(name: "Crypto", package: "swift-crypto"),
                           ],
                           path: "Services/Switchboard"),
 
@@ -101,6 +103,10 @@ let package = Package(
                 ],
                 path: "Services/Call/Lib"),
         .executableTarget(name: "CallApp", dependencies: ["Call", "ServiceKit"], path: "Services/Call/App"),
+        .target(name: "Chat",
+                dependencies: ["Contracts", "ServiceKit", .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Services/Chat/Lib"),
+        .executableTarget(name: "ChatApp", dependencies: ["Chat", "ServiceKit"], path: "Services/Chat/App"),
 
         // MARK: Test fixtures and tests
         .executableTarget(name: "EchoService",
@@ -138,6 +144,11 @@ let package = Package(
                         .product(name: "Logging", package: "swift-log"),
                     ],
                     path: "Tests/CallTests"),
+        .testTarget(name: "ChatTests",
+                    dependencies: ["Chat", "ServiceKit", "Contracts",
+                                   .product(name: "GRDB", package: "GRDB.swift"),
+                                   .product(name: "Logging", package: "swift-log")],
+                    path: "Tests/ChatTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BusTests",
                     dependencies: ["Bus", "Contracts", .product(name: "Logging", package: "swift-log")],

@@ -9,8 +9,8 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the bus, a Socket.IO edge, or presence on this machine.",
-        subcommands: [BusBenchCommand.self, EdgeBenchCommand.self, PresenceBenchCommand.self]
+        abstract: "Measure the bus, a Socket.IO edge, presence or chat on this machine.",
+        subcommands: [BusBenchCommand.self, EdgeBenchCommand.self, PresenceBenchCommand.self, ChatBenchCommand.self]
     )
 }
 

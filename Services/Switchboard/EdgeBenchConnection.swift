@@ -20,17 +20,20 @@ final class EdgeBenchConnection: ChannelInboundHandler {
     private let load: EdgeBenchLoad?
     private let onEvent: EventHandler?
     private let joined: EventLoopPromise<Void>
+    private let connectPacket: [UInt8]
     private var context: ChannelHandlerContext?
     /// Events waiting for their ack, by ack id: when each was sent and in which phase.
     private var waiting: [Int64: (sent: NIODeadline, phase: EdgeBenchLoad.Phase)] = [:]
     private var nextAckID: Int64 = 0
 
     /// A client that sends `load`'s events once started (none when `nil`), hands the server's
-    /// events to `onEvent`, and succeeds `joined` once it is in namespace `/`.
-    init(load: EdgeBenchLoad?, onEvent: EventHandler? = nil, joined: EventLoopPromise<Void>) {
+    /// events to `onEvent`, and succeeds `joined` once it is in namespace `/`; `auth` is the
+    /// JSON object its CONNECT packet carries (e.g. `{"token":"…"}`), none when `nil`.
+    init(load: EdgeBenchLoad?, onEvent: EventHandler? = nil, auth: String? = nil, joined: EventLoopPromise<Void>) {
         self.load = load
         self.onEvent = onEvent
         self.joined = joined
+        connectPacket = Array(("40" + (auth ?? "")).utf8)
     }
 
     /// Keeps the context for writes started by ``start()`` and by acks.
@@ -90,7 +93,7 @@ final class EdgeBenchConnection: ChannelInboundHandler {
         guard let type = bytes.first else { return }
         switch type {
         case UInt8(ascii: "0"):
-            write(.text, bytes: Array("40".utf8))
+            write(.text, bytes: connectPacket)
         case UInt8(ascii: "2"):
             write(.text, bytes: Array("3".utf8))
         case UInt8(ascii: "1"):

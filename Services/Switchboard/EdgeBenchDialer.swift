@@ -60,12 +60,14 @@ struct EdgeBenchDialer: Sendable {
         }
     }
 
-    /// One connection, with up to `attempts` attempts, waiting 100 ms × attempt in between.
-    func openRetrying(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil) async throws -> Opened {
+    /// One connection, with up to `attempts` attempts, waiting 100 ms × attempt in between;
+    /// `auth` is the CONNECT packet's JSON object, if any.
+    func openRetrying(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil,
+                      auth: String? = nil) async throws -> Opened {
         var attempt = 1
         while true {
             do {
-                return try await open(load: load, onEvent: onEvent)
+                return try await open(load: load, onEvent: onEvent, auth: auth)
             } catch {
                 guard attempt < attempts else { throw error }
                 try await Task.sleep(for: .milliseconds(100 * attempt))
@@ -76,7 +78,8 @@ struct EdgeBenchDialer: Sendable {
 
     /// One attempt: returns once the server confirmed the join of `/`, throws otherwise (the
     /// channel is closed then, also when the attempt takes longer than `timeout`).
-    func open(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil) async throws -> Opened {
+    func open(load: EdgeBenchLoad?, onEvent: EdgeBenchConnection.EventHandler? = nil,
+              auth: String? = nil) async throws -> Opened {
         let (host, port, timeout) = (host, port, timeout)
         let uri = path + "?EIO=4&transport=websocket"
         let ready = try await ClientBootstrap(group: group)
@@ -94,7 +97,7 @@ struct EdgeBenchDialer: Sendable {
                         maxFrameSize: 1 << 20,
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
-                                let client = EdgeBenchConnection(load: load, onEvent: onEvent, joined: joined)
+                                let client = EdgeBenchConnection(load: load, onEvent: onEvent, auth: auth, joined: joined)
                                 try channel.pipeline.syncOperations.addHandler(client)
                                 return Opened(channel: channel, client: NIOLoopBound(client, eventLoop: channel.eventLoop))
                             }

@@ -1,0 +1,102 @@
+import Contracts
+import Foundation
+import GRDB
+
+/// The SQLite side of the chat service (`<SWITCHBOARD_DATA>/chat.sqlite`): the migrations and
+/// the queries shared by the contracts. Every query runs inside the caller's transaction.
+public enum ChatStore {
+    /// Migrations `chat.1` (accounts, Zizany servers, channels, memberships, messages) and
+    /// `chat.2` (Chatto rooms, messages and who is in which room).
+    public static func migrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("chat.1 zizany") { db in
+            try db.create(table: "chat_user") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull()
+            }
+            try db.create(table: "zizany_server") { table in
+                table.primaryKey("id", .integer)
+                table.column("name", .text).notNull()
+            }
+            try db.create(table: "zizany_channel") { table in
+                table.primaryKey("id", .integer)
+                table.column("server_id", .integer).notNull().indexed()
+                table.column("name", .text).notNull()
+            }
+            try db.create(table: "zizany_membership") { table in
+                table.column("server_id", .integer).notNull()
+                table.column("user_id", .integer).notNull()
+                table.primaryKey(["server_id", "user_id"])
+            }
+            try db.create(table: "zizany_message") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("channel_id", .integer).notNull()
+                table.column("user_id", .integer).notNull()
+                table.column("username", .text).notNull()
+                table.column("content", .text).notNull()
+                table.column("created_at", .integer).notNull()
+                table.column("updated_at", .integer).notNull()
+            }
+            try db.create(index: "zizany_message_history", on: "zizany_message", columns: ["channel_id", "id"])
+        }
+        migrator.registerMigration("chat.2 chatto") { db in
+            try db.create(table: "chatto_room") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull()
+                table.column("created_at", .integer).notNull()
+            }
+            try db.create(table: "chatto_message") { table in
+                table.primaryKey("id", .text)
+                table.column("seq", .integer).notNull().unique()
+                table.column("room_id", .text).notNull()
+                table.column("user", .text).notNull()
+                table.column("text", .text).notNull()
+                table.column("created_at", .integer).notNull()
+            }
+            try db.create(index: "chatto_message_history", on: "chatto_message", columns: ["room_id", "seq"])
+            try db.create(table: "chatto_presence") { table in
+                table.column("edge", .text).notNull()
+                table.column("sid", .text).notNull()
+                table.column("ns", .text).notNull()
+                table.column("room_id", .text).notNull()
+                table.column("user", .text).notNull()
+                table.primaryKey(["edge", "sid", "room_id"])
+            }
+        }
+    }
+
+    /// The display name of user `id`, when seeded.
+    static func userName(_ db: Database, id: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT name FROM chat_user WHERE id = ?", arguments: [id])
+    }
+
+    /// Inserts or replaces user `id` with `name`.
+    static func upsertUser(_ db: Database, id: String, name: String) throws {
+        try db.execute(sql: "INSERT INTO chat_user (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                       arguments: [id, name])
+    }
+}
+
+/// Dates as the contracts write them: ISO 8601 in UTC with milliseconds
+/// (`2026-02-02T12:00:00.000Z`).
+public enum ChatTime {
+    /// `milliseconds` since the epoch as ISO 8601 with milliseconds, in UTC.
+    public static func iso(_ milliseconds: Int64) -> String {
+        let seconds = Int(floor(Double(milliseconds) / 1000))
+        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+    }
+
+    /// Parses an ISO 8601 date with or without fractional seconds (seed documents).
+    public static func parse(_ text: String) -> Int64? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withFraction.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        return plain.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+}

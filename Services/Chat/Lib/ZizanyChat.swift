@@ -1,0 +1,174 @@
+import Contracts
+import GRDB
+import ServiceKit
+
+/// Zizany (seed 001): `server:join`, `channel:join`, `typing:start` / `typing:stop` and
+/// `message:create` on a socket namespace. Identity is the session's user (the header's
+/// `user`, a numeric id); refusals are the contract's `error:*` events to the sending socket.
+enum ZizanyChat {
+    /// A refusal, sent as `event {code}` to the sender (and as the ack when one was asked).
+    enum Failure: Error, Equatable {
+        /// `error:not_found {code: "E_CHANNEL_NOT_FOUND"}`.
+        case channelNotFound
+        /// `error:permission {code: "E_FORBIDDEN"}`: no identity, or not a member.
+        case forbidden
+        /// `error:validation {code: "E_VALIDATION"}` (ours): a missing or wrongly typed field,
+        /// empty content.
+        case invalid
+
+        /// The error event's name.
+        var event: String {
+            switch self {
+            case .channelNotFound: "error:not_found"
+            case .forbidden: "error:permission"
+            case .invalid: "error:validation"
+            }
+        }
+
+        /// The error code.
+        var code: String {
+            switch self {
+            case .channelNotFound: "E_CHANNEL_NOT_FOUND"
+            case .forbidden: "E_FORBIDDEN"
+            case .invalid: "E_VALIDATION"
+            }
+        }
+    }
+
+    /// The longest message content accepted, in UTF-16 code units (as a JavaScript client counts).
+    static let maxContentLength = 4000
+
+    /// Registers the Zizany events on `ns`.
+    static func register(_ definition: inout ServiceDefinition, ns: String) {
+        definition.on(ns, "server:join") { event, context in try await answer(event, context) { try await serverJoin(event, context) } }
+        definition.on(ns, "channel:join") { event, context in try await answer(event, context) { try await channelJoin(event, context) } }
+        definition.on(ns, "typing:start") { event, context in
+            try await answer(event, context) { try await typing(event, context, isTyping: true) }
+        }
+        definition.on(ns, "typing:stop") { event, context in
+            try await answer(event, context) { try await typing(event, context, isTyping: false) }
+        }
+        definition.on(ns, "message:create") { event, context in
+            try await answer(event, context) { try await messageCreate(event, context) }
+        }
+    }
+
+    /// Runs `body`; a ``Failure`` is logged once and becomes its error event to the sender (and
+    /// the ack when one was asked).
+    static func answer(_ event: Event, _ context: Context, _ body: () async throws -> [Instruction]) async throws
+        -> [Instruction]
+    {
+        do {
+            return try await body()
+        } catch let failure as Failure {
+            context.logger.notice("refused \(event.route): \(failure.code)", metadata: ["sid": "\(event.sid ?? "-")"])
+            var instructions: [Instruction] = []
+            if let sid = event.sid {
+                instructions.append(.emit(Emit(ns: event.route.ns, event: failure.event,
+                                               args: [["code": .string(failure.code)]], to: Audience(sids: [sid]))))
+            }
+            return instructions + event.acknowledge([["ok": false, "code": .string(failure.code)]])
+        }
+    }
+
+    /// `server:join {serverId}`: a member joins `server:{id}` and gets `server:joined`.
+    static func serverJoin(_ event: Event, _ context: Context) async throws -> [Instruction] {
+        let user = try member(event)
+        let server = try id(event.args.first?["serverId"])
+        let allowed = try await read(context) { db in try ChatStore.isMember(db, server: server, user: user.id) }
+        guard allowed, let sid = event.sid else { throw Failure.forbidden }
+        let ns = event.route.ns
+        return [.join(Membership(ns: ns, rooms: ["server:\(server)"], sids: [sid])),
+                .emit(Emit(ns: ns, event: "server:joined", args: [["serverId": .int(server)]], to: Audience(sids: [sid])))]
+            + event.acknowledge([["ok": true, "serverId": .int(server)]])
+    }
+
+    /// `channel:join {channelId}`: a member of the channel's server joins `channel:{id}`.
+    static func channelJoin(_ event: Event, _ context: Context) async throws -> [Instruction] {
+        let user = try member(event)
+        let channelID = try id(event.args.first?["channelId"])
+        let sid = try socket(event)
+        try await read(context) { db in try checkChannel(db, channelID, user: user.id) }
+        let ns = event.route.ns
+        return [.join(Membership(ns: ns, rooms: ["channel:\(channelID)"], sids: [sid])),
+                .emit(Emit(ns: ns, event: "channel:joined", args: [["channelId": .int(channelID)]],
+                           to: Audience(sids: [sid])))]
+            + event.acknowledge([["ok": true, "channelId": .int(channelID)]])
+    }
+
+    /// `typing:start` / `typing:stop {channelId}` → `typing:update` to the channel, sender excluded.
+    static func typing(_ event: Event, _ context: Context, isTyping: Bool) async throws -> [Instruction] {
+        let user = try member(event)
+        let channelID = try id(event.args.first?["channelId"])
+        let sid = try socket(event)
+        let username = try await read(context) { db in
+            try checkChannel(db, channelID, user: user.id)
+            return try displayName(db, user)
+        }
+        let update: JSON = ["channelId": .int(channelID), "userId": .int(user.id), "username": .string(username),
+                            "isTyping": .bool(isTyping)]
+        return [.emit(Emit(ns: event.route.ns, event: "typing:update", args: [update],
+                           to: Audience(rooms: ["channel:\(channelID)"]), except: Exclusion(sids: [sid])))]
+            + event.acknowledge([["ok": true]])
+    }
+
+    /// `message:create {channelId, content}`: checked in the seed's order (content, channel,
+    /// membership), stored, and sent as `message:new` to `channel:{id}`, sender included.
+    static func messageCreate(_ event: Event, _ context: Context) async throws -> [Instruction] {
+        let user = try member(event)
+        let payload = event.args.first
+        guard let content = payload?["content"]?.stringValue,
+              !content.allSatisfy(\.isWhitespace), content.utf16.count <= maxContentLength
+        else { throw Failure.invalid }
+        let channelID = try id(payload?["channelId"])
+        let ns = event.route.ns
+        let time = event.header.ts
+        return try await context.write { db in
+            try checkChannel(db, channelID, user: user.id)
+            let message = try ChatStore.insertMessage(db, channel: channelID, user: user.id,
+                                                      username: try displayName(db, user), content: content, at: time)
+            return [.emit(Emit(ns: ns, event: "message:new", args: [message.json],
+                               to: Audience(rooms: ["channel:\(channelID)"])))]
+                + event.acknowledge([["ok": true, "message": message.json]])
+        }
+    }
+
+    // MARK: Checks
+
+    /// The sender: an authenticated identity with a numeric id (Zizany's `user_id`).
+    static func member(_ event: Event) throws(Failure) -> (id: Int64, name: String?) {
+        guard let identity = event.user, let id = Int64(identity.id) else { throw Failure.forbidden }
+        return (id, identity.name)
+    }
+
+    /// The sending socket.
+    static func socket(_ event: Event) throws(Failure) -> String {
+        guard let sid = event.sid else { throw Failure.invalid }
+        return sid
+    }
+
+    /// A numeric id: an integer, or the decimal text of one.
+    static func id(_ value: JSON?) throws(Failure) -> Int64 {
+        if let number = value?.intValue { return number }
+        if let text = value?.stringValue, let number = Int64(text) { return number }
+        throw Failure.invalid
+    }
+
+    /// The channel exists (`E_CHANNEL_NOT_FOUND`) and `user` is a member of its server (`E_FORBIDDEN`).
+    static func checkChannel(_ db: Database, _ channelID: Int64, user: Int64) throws {
+        guard let channel = try ChatStore.channel(db, id: channelID) else { throw Failure.channelNotFound }
+        guard try ChatStore.isMember(db, server: channel.serverID, user: user) else { throw Failure.forbidden }
+    }
+
+    /// The name shown for `user`: the session's username, else the seeded name, else `user {id}`.
+    static func displayName(_ db: Database, _ user: (id: Int64, name: String?)) throws -> String {
+        if let name = user.name, !name.isEmpty { return name }
+        return try ChatStore.userName(db, id: String(user.id)) ?? "user \(user.id)"
+    }
+
+    /// A read on the service's database.
+    static func read<T: Sendable>(_ context: Context, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard let database = context.database else { throw Context.Failure.noDatabase }
+        return try await database.read(body)
+    }
+}

@@ -1,0 +1,81 @@
+@testable import Chat
+import Contracts
+import Testing
+
+@Suite("Zizany: message history over HTTP, seeded memberships")
+struct ZizanyHistoryTests {
+    /// A history request as the edge sends it.
+    func history(_ harness: Harness, channel: String, query: JSON = [:], user: Identity?) async throws -> JSON? {
+        let request: JSON = ["method": "GET", "path": .string("/api/channels/\(channel)/messages"),
+                             "params": ["id": .string(channel)], "query": query, "body": nil]
+        let out = try await harness.send(ZizanyChat.historyRoute, [request], ns: "http", sid: "http-1", user: user,
+                                         auth: user == nil ? "none" : "session", ack: true)
+        return ackArgs(out)
+    }
+
+    @Test("pages of the newest messages, oldest first, with before and limit")
+    func pages() async throws {
+        let harness = try Harness()
+        try await harness.seedZizany()
+        for index in 1...5 {
+            _ = try await harness.send("message:create", [["channelId": 10, "content": .string("m\(index)")]],
+                                       user: zizany(1), ts: eventTS + Int64(index))
+        }
+        let newest = try await history(harness, channel: "10", query: ["limit": "2"], user: zizany(2))
+        #expect(newest?["status"] == 200)
+        #expect(newest?["body"]?["messages"]?.arrayValue?.compactMap { $0["content"]?.stringValue } == ["m4", "m5"])
+        #expect(newest?["body"]?["hasMore"] == true)
+        let older = try await history(harness, channel: "10", query: ["before": "4", "limit": "10"], user: zizany(2))
+        #expect(older?["body"]?["messages"]?.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2, 3])
+        #expect(older?["body"]?["hasMore"] == false)
+        let first = try #require(older?["body"]?["messages"]?[0])
+        #expect(first == ["id": 1, "channel_id": 10, "content": "m1", "created_at": "2026-02-02T12:00:00.001Z",
+                          "updated_at": "2026-02-02T12:00:00.001Z", "user": ["id": 1, "username": "Amir"]])
+    }
+
+    @Test("refusals: anonymous 401, bad query 400, missing channel 404, not a member 403")
+    func refusals() async throws {
+        let harness = try Harness()
+        try await harness.seedZizany()
+        #expect(try await history(harness, channel: "10", user: nil) == ["status": 401, "body": ["code": "E_UNAUTHORIZED"]])
+        #expect(try await history(harness, channel: "10", query: ["limit": "0"], user: zizany(1))?["status"] == 400)
+        #expect(try await history(harness, channel: "10", query: ["before": "x"], user: zizany(1))?["status"] == 400)
+        #expect(try await history(harness, channel: "ten", user: zizany(1))?["status"] == 400)
+        #expect(try await history(harness, channel: "404", user: zizany(1)) == ["status": 404, "body": ["code": "E_CHANNEL_NOT_FOUND"]])
+        #expect(try await history(harness, channel: "20", user: zizany(1)) == ["status": 403, "body": ["code": "E_FORBIDDEN"]])
+    }
+
+    @Test("a seeded membership announces member_joined; a removal makes the sockets leave, then member_left")
+    func membershipChanges() async throws {
+        let harness = try Harness()
+        try await harness.seedZizany()
+        let answer = try await harness.seed(["memberships": [["serverId": 1, "userId": 3]]])
+        #expect(answer["ok"] == true)
+        let joined = harness.emitted.withLock { $0 }
+        #expect(joined == [.emit(Emit(ns: "/", event: "server:member_joined",
+                                      args: [["serverId": 1, "userId": 3, "username": "Omar"]],
+                                      to: Audience(rooms: ["server:1"])))])
+        harness.emitted.withLock { $0 = [] }
+        try await harness.seed(["memberships": [["serverId": 1, "userId": 3]]])
+        #expect(harness.emitted.withLock { $0 }.isEmpty)
+        try await harness.seed(["memberships": [["serverId": 1, "userId": 3, "removed": true]]])
+        #expect(harness.emitted.withLock { $0 } == [
+            .leave(Membership(ns: "/", rooms: ["server:1", "channel:10", "channel:11"], users: ["3"])),
+            .emit(Emit(ns: "/", event: "server:member_left", args: [["serverId": 1, "userId": 3, "username": "Omar"]],
+                       to: Audience(rooms: ["server:1"]))),
+        ])
+    }
+
+    @Test("a malformed seed is refused whole")
+    func malformedSeed() async throws {
+        let harness = try Harness()
+        let answer = try await harness.seed(["servers": [["id": 1, "name": "A"]],
+                                             "channels": [["id": 5, "serverId": 9, "name": "x"]]])
+        #expect(answer["ok"] == false)
+        #expect(answer["error"] == "channels[0].serverId 9 is not a server")
+        let servers = try await harness.database.read { db in try ChatStore.serverExists(db, id: 1) }
+        #expect(servers == false)
+        #expect(try await harness.seed(["users": [["id": 1]]])["error"] == "users[0].name is missing or not a string")
+        #expect(try await harness.seed("nope")["ok"] == false)
+    }
+}
