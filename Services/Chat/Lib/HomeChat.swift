@@ -135,3 +135,50 @@ enum HomeChat {
                 "time": .string(String(format: "%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min)))]
     }
 }
+
+/// A HomeAssistant room id (seed 003, "Room Naming Convention"): the members' numeric ids,
+/// sorted ascending, distinct, at least two, joined by `:` (`1:2:5`); a `room:` prefix is
+/// accepted and dropped.
+struct HomeRoomID: Hashable, Sendable {
+    /// The most members a room id may name.
+    static let maxMembers = 100
+
+    /// The members' ids, ascending.
+    let members: [String]
+
+    /// `1:2:5`.
+    var id: String { members.joined(separator: ":") }
+
+    /// Parses a room id given as JSON text; `nil` for anything that is not one.
+    init?(_ value: JSON?) {
+        guard let text = value?.stringValue else { return nil }
+        self.init(text)
+    }
+
+    /// Parses `1:2` or `room:1:2`; `nil` unless the ids are canonical numbers, ascending, distinct, ≥ 2.
+    init?(_ text: String) {
+        let bare = text.hasPrefix("room:") ? String(text.dropFirst(5)) : text
+        let parts = bare.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, parts.count <= Self.maxMembers, parts.allSatisfy(Self.isCanonicalNumber) else { return nil }
+        let numbers = parts.compactMap { UInt64($0) }
+        guard numbers.count == parts.count, zip(numbers, numbers.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        members = parts
+    }
+
+    /// The room id of `members` (any order); `nil` unless they are distinct canonical numbers, ≥ 2.
+    init?(members: [String]) {
+        let sorted = members.sorted { (UInt64($0) ?? 0) < (UInt64($1) ?? 0) }
+        self.init(sorted.joined(separator: ":"))
+    }
+
+    /// `true` for the decimal text of a whole number without leading zeros (`0`, `42`), within 64 bits.
+    static func isCanonicalNumber(_ text: String) -> Bool {
+        guard let first = text.utf8.first, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), UInt64(text) != nil else {
+            return false
+        }
+        return first != 48 || text.utf8.count == 1
+    }
+
+    /// `true` when `user` is one of the members.
+    func contains(_ user: String) -> Bool { members.contains(user) }
+}

@@ -3,6 +3,62 @@ import GRDB
 import ServiceKit
 
 extension HomeChat {
+    /// The room id argument of `chatRoom.join` / `chatRoom.leave`: `"1:2"`.
+    static func roomArgument(_ event: Event) throws(Refusal) -> HomeRoomID {
+        guard let room = HomeRoomID(event.args.first) else { throw .invalid("Invalid room ID format") }
+        return room
+    }
+
+    /// Who may be in `room`: a socket with an identity only when it is a member; an anonymous
+    /// socket is refused where the namespace authenticates, and trusted elsewhere.
+    static func checkMember(_ event: Event, _ room: HomeRoomID) throws(Refusal) {
+        if let identity = event.user?.id {
+            guard room.contains(identity) else { throw .notMember }
+        } else if event.header.auth == "jwt" || event.header.auth == "session" {
+            throw .forbidden("Authentication required")
+        }
+    }
+
+    /// `chatRoom.join "1:2"`: a member joins `room:1:2` of an existing conversation; the
+    /// member's unread count there is cleared (the conversation is open).
+    static func join(_ event: Event, _ context: Context) async throws -> [Instruction] {
+        let room = try roomArgument(event)
+        try checkMember(event, room)
+        guard let sid = event.sid else { throw Refusal.invalid("No socket") }
+        let user = event.user?.id
+        return try await context.write { db in
+            guard try HomeStore.exists(db, room) else { throw Refusal.notFound }
+            if let user { try HomeStore.markRead(db, room: room, user: user) }
+            return [.join(Membership(ns: event.route.ns, rooms: [socketRoom(room)], sids: [sid]))]
+                + event.acknowledge([["success": true]])
+        }
+    }
+
+    /// `chatRoom.leave "1:2"`: the socket leaves `room:1:2` (always allowed for a valid id).
+    static func leave(_ event: Event) throws -> [Instruction] {
+        let room = try roomArgument(event)
+        guard let sid = event.sid else { throw Refusal.invalid("No socket") }
+        return [.leave(Membership(ns: event.route.ns, rooms: [socketRoom(room)], sids: [sid]))]
+            + event.acknowledge([["success": true]])
+    }
+
+    /// `startTypingRoom` / `stopTypingRoom {roomID, user: {userID, username}}` →
+    /// `typingMessageStart` / `typingMessageStop {senderID, senderUsername, roomID}` to the room,
+    /// except the sending socket; only a member of the room id may type in it.
+    static func typing(_ event: Event, start: Bool) throws -> [Instruction] {
+        let payload = try object(event)
+        guard let room = HomeRoomID(payload["roomID"]) else { throw Refusal.invalid("Invalid room ID format") }
+        guard let user = payload["user"], user.objectValue != nil else { throw Refusal.invalid("user must be {userID, username}") }
+        let sender = try actor(event, claimed: user["userID"])
+        guard room.contains(sender) else { throw Refusal.notMember }
+        let name = event.user?.name ?? user["username"]?.stringValue ?? sender
+        guard let sid = event.sid else { throw Refusal.invalid("No socket") }
+        let args: JSON = ["senderID": .string(sender), "senderUsername": .string(name), "roomID": .string(room.id)]
+        return [.emit(Emit(ns: event.route.ns, event: start ? "typingMessageStart" : "typingMessageStop", args: [args],
+                           to: Audience(rooms: [socketRoom(room)]), except: Exclusion(sids: [sid])))]
+            + event.acknowledge([["success": true]])
+    }
+
     /// A `message {data: {...}}` as the service accepts it.
     struct IncomingMessage: Sendable {
         var room: HomeRoomID
