@@ -172,3 +172,26 @@ def test_wrong_payload_types_are_refused_without_a_crash(cluster):
         join(amir, "1:2")
         assert amir.call("message", message(1, "1:2", "still here")) == ({"success": True},)
         assert chat.popen.poll() is None
+
+
+def test_group_notifications_wait_for_a_late_notification_service_and_survive_a_chat_restart(cluster):
+    """Chat's outbox keeps the requests while notification is absent, across a kill -9 of chat,
+    and sends them (same ids: delivered once) when notification comes."""
+    edge, chat = start(cluster)
+    seed(cluster, {"conversations": [{"roomID": "1:2"}]})
+    with home(edge, 1) as amir, home(edge, 3) as omar:
+        settle()
+        create = {"data": {"newUserID": "3", "newUsername": "Omar", "roomID": "1:2", "newRoomID": "1:2:3",
+                           "currentMember": [], "clientID": "1", "clientUsername": "Amir",
+                           "newUserPicturePath": None, "online": True,
+                           "notifications": [note("3", "added while notification was away")]}}
+        assert amir.call("createUserGroup", create) == ({"success": True},)
+        omar.wait_event("createUserGroupChange")
+        chat.kill9()
+        restarted = cluster.start("chat", name="chat-again")
+        restarted.wait_for_log("ready: announcing", timeout=30)
+        cluster.start("notification").wait_for_log("ready: announcing", timeout=30)
+        got = omar.wait_event("createUserToGroupNotify", timeout=30)
+        assert got[0][0]["message"] == "added while notification was away"
+        settle(seconds=2)
+        assert len(omar.received("createUserToGroupNotify")) == 1
