@@ -17,6 +17,12 @@ import ServiceKit
 /// - `/ ask {"timeoutMs": …}` → emits `question` to the sender asking for its ack; the answer
 ///   comes back as `/ answer`, which emits `answered` with what it got to the same socket.
 ///
+/// - HTTP `GET /api/echo/:word` → 200 `{word, query, user}` (`user`: the header's identity or `null`).
+/// - HTTP `GET /api/echo/special` → 200 `{"special": true}` (a literal segment beats `:word`).
+/// - HTTP `POST /api/rooms/:room/say` → 201 `{"said": body}` with header `X-Echo: said`, and the
+///   event `said` with the body to the room `:room` on `/`.
+/// - HTTP `GET /api/teapot` → 418 `{"error": "TEAPOT"}`; `GET /api/broken` → an ack that is no response.
+///
 /// `ECHO_DELAY_MS` slows every handler down, so that a test can kill the service mid-work.
 enum EchoService {
     static func definition(delayMilliseconds: Int) -> ServiceDefinition {
@@ -84,6 +90,32 @@ enum EchoService {
         definition.on("/", "answer") { event, _ in
             guard let sid = event.sid else { return [] }
             return [.emit(Emit(ns: event.route.ns, event: "answered", args: event.args, to: Audience(sids: [sid])))]
+        }
+        definition.on("http", "GET /api/echo/:word") { event, _ in
+            await pause()
+            let request = event.args.first
+            let user: JSON = event.user.map { identity -> JSON in
+                ["id": .string(identity.id), "name": identity.name.map(JSON.string) ?? nil]
+            } ?? nil
+            let body: JSON = ["word": request?["params"]?["word"] ?? nil, "query": request?["query"] ?? nil,
+                              "user": user, "auth": event.header.auth.map(JSON.string) ?? nil]
+            return event.acknowledge([["status": 200, "body": body]])
+        }
+        definition.on("http", "GET /api/echo/special") { event, _ in
+            event.acknowledge([["status": 200, "body": ["special": true]]])
+        }
+        definition.on("http", "POST /api/rooms/:room/say") { event, _ in
+            let request = event.args.first
+            guard let room = request?["params"]?["room"]?.stringValue else { return [] }
+            let said = request?["body"] ?? nil
+            return [.emit(Emit(ns: "/", event: "said", args: [said], to: Audience(rooms: [room])))]
+                + event.acknowledge([["status": 201, "body": ["said": said], "headers": ["X-Echo": "said"]]])
+        }
+        definition.on("http", "GET /api/teapot") { event, _ in
+            event.acknowledge([["status": 418, "body": ["error": "TEAPOT"]]])
+        }
+        definition.on("http", "GET /api/broken") { event, _ in
+            event.acknowledge([["not": "a response"]])
         }
         definition.on("/", "fail") { _, _ in
             struct Deliberate: Error {}

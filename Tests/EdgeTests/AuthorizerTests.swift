@@ -72,6 +72,27 @@ import Testing
         #expect(await auth.authenticate(request(.init(auth: .session))).failure == .unauthorized)
     }
 
+    @Test func theConfiguredCookieNameIsTheOneChecked() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("s-\(UUID()).sqlite").path
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "CREATE TABLE sessions (sid PRIMARY KEY, expired, sess)")
+            try db.execute(sql: "INSERT INTO sessions VALUES ('abc', ?, '{\"user_id\": 7}')",
+                           arguments: [Int64(Date().timeIntervalSince1970 * 1000) + 60_000])
+        }
+        var configuration = EdgeConfiguration()
+        configuration.jwtSecret = Self.secret
+        configuration.session = .init(secret: "keyboard cat", database: path, cookie: "zizany.sid")
+        let auth = await Authorizer(configuration: configuration)
+        let signature = SessionAuthenticator(configuration: .init(secret: "keyboard cat", databasePath: path)).sign("abc")
+        let value = ("s:abc." + signature).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let named = await auth.authenticate(request(.init(auth: .session), cookie: "zizany.sid=" + value))
+        #expect((try? named.get())?.identity?.id == "7")
+        let other = await auth.authenticate(request(.init(auth: .session), cookie: "connect.sid=" + value))
+        #expect(other.failure == .unauthorized)
+        let http = await auth.authenticateHTTP(cookie: "zizany.sid=" + value, authorization: nil)
+        #expect((try? http.get())?.identity?.id == "7")
+    }
+
     @Test func theRateLimitCountsPerAddressAndNamespace() async {
         let auth = await authorizer()
         let limited = EdgeConfiguration.Namespace(auth: .none, connectionsPerMinute: 3)

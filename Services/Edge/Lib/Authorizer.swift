@@ -23,8 +23,10 @@ final class Authorizer: Sendable {
 
     init(configuration: EdgeConfiguration) async {
         jwt = await JWTAuthenticator(configuration: .init(secret: configuration.jwtSecret))
-        session = SessionAuthenticator(configuration: .init(secret: configuration.session.secret,
-                                                            databasePath: configuration.session.database))
+        var sessions = SessionAuthenticator.Configuration(secret: configuration.session.secret,
+                                                          databasePath: configuration.session.database)
+        sessions.cookieName = configuration.session.cookie
+        session = SessionAuthenticator(configuration: sessions)
         sessionCookie = configuration.session.cookie
     }
 
@@ -75,5 +77,46 @@ final class Authorizer: Sendable {
         guard case .object(var members)? = auth else { return auth }
         members["token"] = nil
         return .object(members)
+    }
+}
+
+extension Authorizer {
+    /// Who a plain HTTP request is, and how that was established.
+    struct HTTPCaller: Sendable, Equatable {
+        /// The identity; `nil` for an anonymous request.
+        var identity: Identity?
+        /// `session`, `jwt` or `none`: the event header's `auth`.
+        var mode: EdgeConfiguration.AuthMode
+    }
+
+    /// Authenticates a plain HTTP request as an `optional` namespace does a CONNECT: the session
+    /// cookie if it is sent, else `Authorization: Bearer <jwt>` if that header is sent, else
+    /// anonymous. A credential that is sent must be valid (an `Authorization` header that is not
+    /// a bearer token is not), or the request fails with ``AuthFailure/unauthorized``.
+    func authenticateHTTP(cookie: String?, authorization: String?) async -> Result<HTTPCaller, AuthFailure> {
+        if let cookie, SessionAuthenticator.cookie(named: sessionCookie, in: cookie) != nil {
+            return await session.authenticate(cookieHeader: cookie)
+                .map { HTTPCaller(identity: $0, mode: .session) }
+        }
+        if let authorization {
+            guard let token = Self.bearerToken(authorization) else { return .failure(.unauthorized) }
+            return await jwt.authenticate(token: token)
+                .map { HTTPCaller(identity: $0, mode: .jwt) }
+                .mapError { _ in .unauthorized }
+        }
+        return .success(HTTPCaller(identity: nil, mode: .none))
+    }
+
+    /// `true` when the request carries a credential to check (authentication is then async).
+    func sendsCredential(cookie: String?, authorization: String?) -> Bool {
+        authorization != nil || cookie.flatMap { SessionAuthenticator.cookie(named: sessionCookie, in: $0) } != nil
+    }
+
+    /// The token of `Bearer <token>` (the scheme compared case-insensitively), else `nil`.
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 }

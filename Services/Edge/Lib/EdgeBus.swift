@@ -15,6 +15,9 @@ final class EdgeBus: Sendable {
     private let logger: Logger
     private let started = Clock.millisecondsSinceEpoch()
     private let ready = Mutex(false)
+    /// The HTTP routes heard in ready hellos (pairs with namespace `http`), and the texts that
+    /// were not routes (logged once each).
+    private let httpRoutes = Mutex((table: HTTPRouteTable(), unreadable: Set<String>()))
     private let helloInterval = 1000
 
     init(configuration: BusConnection.Configuration, delivery bounds: EdgeConfiguration.Delivery,
@@ -48,7 +51,7 @@ final class EdgeBus: Sendable {
             group.addTask {
                 for await envelope in self.connection.messages {
                     if Task.isCancelled { break }
-                    self.dispatch(envelope, to: hub)
+                    self.receive(envelope, hub: hub)
                 }
             }
         }
@@ -72,11 +75,14 @@ final class EdgeBus: Sendable {
         await connection.close()
     }
 
-    private func dispatch(_ envelope: Envelope, to hub: EdgeHub) {
+    /// Takes one message from the bus: hellos feed the delivery client and the HTTP routes,
+    /// replies end their pending event and go to the hub with emits, resync requests are answered.
+    func receive(_ envelope: Envelope, hub: EdgeHub) {
         let header = envelope.header
         switch header.type {
         case .hello:
             delivery.receive(envelope)
+            noteHTTPRoutes(envelope)
             if header.from == instance {
                 let first = ready.withLock { isReady -> Bool in
                     defer { isReady = true }
@@ -107,6 +113,27 @@ final class EdgeBus: Sendable {
                 connection.publish(envelope)
             }
             try? await Task.sleep(for: .milliseconds(isReady ? helloInterval : 100))
+        }
+    }
+
+    /// The best HTTP route for a request (see ``HTTPRouteTable/match(method:path:)``).
+    func matchHTTP(method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match? {
+        let table = httpRoutes.withLock { $0.table }
+        return try table.match(method: method, path: path)
+    }
+
+    /// Records the HTTP routes of a ready hello, as the delivery client records its routes.
+    private func noteHTTPRoutes(_ envelope: Envelope) {
+        guard let hello = try? envelope.decodeBody(as: Hello.self), hello.ready else { return }
+        let routes = hello.handles.filter { $0.ns == HTTPRoute.namespace }
+        guard !routes.isEmpty else { return }
+        let unreadable = httpRoutes.withLock { state in
+            routes.filter { !state.table.announce($0.event, service: hello.service) }
+                .filter { state.unreadable.insert($0.event).inserted }
+        }
+        for route in unreadable {
+            logger.warning("ignored an HTTP route that cannot be read (want \"<METHOD> /<pattern>\")",
+                           metadata: ["route": "\(route.event)", "from": "\(hello.instance)"])
         }
     }
 

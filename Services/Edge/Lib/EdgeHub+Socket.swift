@@ -177,7 +177,7 @@ extension EdgeHub {
 
     /// Logs an undelivered event: the first of each second in full, the rest counted into the
     /// next line, so an overload cannot flood the log from the event loop.
-    private func logDeliveryFailure(_ failure: DeliveryFailure, event: String, sid: String) {
+    func logDeliveryFailure(_ failure: DeliveryFailure, event: String, sid: String) {
         let now = NIODeadline.now()
         guard now - failureLog.last >= .seconds(1) else {
             failureLog.suppressed += 1

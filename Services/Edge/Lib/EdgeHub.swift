@@ -26,6 +26,8 @@ final class EdgeHub: @unchecked Sendable {
     var rooms: [String: RoomIndex] = [:]
     /// Client events waiting for their service's reply, by bus event id: who asked, with which ack id.
     var clientAcks: [String: ClientAck] = [:]
+    /// Plain HTTP requests waiting for authentication or their service's reply, by bus event id.
+    var httpWaiting: [String: HTTPWaiting] = [:]
     /// CONNECTs waiting for a service's decision, by bus event id.
     var decisions: [String: PendingDecision] = [:]
     /// Replies already carried out (a re-published event may be answered twice).

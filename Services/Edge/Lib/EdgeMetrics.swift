@@ -18,6 +18,7 @@ import Synchronization
 /// | `switchboard_edge_delivery_failures_total` | counter | `code` |
 /// | `switchboard_edge_pending_events` | gauge | |
 /// | `switchboard_edge_bus_round_trip_seconds` | histogram | |
+/// | `switchboard_edge_http_requests_total` | counter | `route` (the announced route, or `none`), `status` |
 final class EdgeMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
@@ -66,6 +67,11 @@ final class EdgeMetrics: Sendable {
     func instructionApplied(_ op: String) { counter("switchboard_edge_instructions_total", ("op", op)).increment() }
 
     func deliveryFailed(_ code: String) { counter("switchboard_edge_delivery_failures_total", ("code", code)).increment() }
+
+    /// One plain HTTP request answered: its route (`none` when no route matched) and status.
+    func httpRequest(route: String, status: Int) {
+        counter("switchboard_edge_http_requests_total", ("route", route), ("status", String(status))).increment()
+    }
 
     func pendingEvents(_ count: Int) { Gauge(label: "switchboard_edge_pending_events", factory: factory).record(count) }
 

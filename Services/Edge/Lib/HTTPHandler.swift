@@ -3,8 +3,9 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Plain HTTP on a listener: Engine.IO polling, CORS preflight, `/health` and `/metrics`.
-/// WebSocket requests never reach it (the upgrader takes them) unless they were refused.
+/// Plain HTTP on a listener: Engine.IO polling, CORS preflight, `/health`, `/metrics`, and the
+/// HTTP routes services announced (``serveRoute(_:context:)``). WebSocket requests never reach
+/// it (the upgrader takes them) unless they were refused.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -12,6 +13,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let hub: EdgeHub
     private let listener: Int
     private var head: HTTPRequestHead?
+    /// The body of the request being received, up to one byte past `maxPayload`.
     private var body: [UInt8] = []
     private var waitingForPoll = false
     /// A POST being received: its session, and whether the session refused it at its head.
@@ -63,7 +65,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                        body: hub.metrics.exposition()), head: head, origin: nil, context: context)
             return
         }
-        if head.method == .OPTIONS && head.uri.hasPrefix(hub.configuration.path) {
+        // Preflights for the Engine.IO path and the HTTP routes alike, as Express's cors() does.
+        if head.method == .OPTIONS {
             preflight(head, context: context)
             return
         }
@@ -77,8 +80,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         guard let request else {
-            respond(EngineHTTPResponse(status: 404, contentType: "text/plain", body: "Not Found"), head: head,
-                    origin: nil, context: context)
+            serveRoute(head, context: context)
             return
         }
         let responder = makeResponder(head: head, origin: origin, context: context)
@@ -104,6 +106,25 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .otherMethod(let sid):
             responder(hub.connections[sid] == nil ? EngineError(.unknownSessionID).response
                       : EngineHTTPResponse(status: 500))
+        }
+    }
+
+    /// A request outside the Engine.IO path, `/health` and `/metrics`: handed to the hub, which
+    /// matches it against the routes services announced and answers it from their reply.
+    private func serveRoute(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let incoming = HTTPIncoming(method: head.method.rawValue, target: head.uri,
+                                    cookie: head.headers.first(name: "cookie"),
+                                    authorization: head.headers.first(name: "authorization"),
+                                    address: Self.address(of: context.channel), body: body)
+        let origin = head.headers.first(name: "origin")
+        var answered = false
+        hub.serveHTTP(incoming) { [weak self] response in
+            guard let self, !answered else { return }
+            answered = true
+            let engineResponse = EngineHTTPResponse(status: response.status,
+                                                    contentType: response.body.isEmpty ? nil : "application/json",
+                                                    body: response.body)
+            self.respond(engineResponse, extra: response.headers, head: head, origin: origin, context: context)
         }
     }
 
@@ -146,12 +167,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func respond(_ response: EngineHTTPResponse, head: HTTPRequestHead, origin: String?,
-                         context: ChannelHandlerContext)
+    /// Writes a response with the CORS headers for `origin` and the `extra` headers.
+    private func respond(_ response: EngineHTTPResponse, extra: [(name: String, value: String)] = [],
+                         head: HTTPRequestHead, origin: String?, context: ChannelHandlerContext)
     {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
         if let type = response.contentType { headers.add(name: "Content-Type", value: type) }
+        for (name, value) in extra { headers.add(name: name, value: value) }
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))
         corsHeaders(origin: origin, into: &headers)
         let keepAlive = head.isKeepAlive

@@ -1,0 +1,137 @@
+import Bus
+import Contracts
+import Foundation
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+@testable import Edge
+
+/// Services' HTTP routes through the real NIO pipeline, on embedded channels fed raw bytes: a
+/// hello announces the routes, the test reads the published event from the hub and hands the
+/// edge a reply as the bus would.
+@Suite(.serialized) struct HTTPRouteHandlerTests {
+    let loop = EmbeddedEventLoop()
+    let hub: EdgeHub
+
+    init() async throws {
+        var configuration = EdgeConfiguration()
+        configuration.namespaces = ["/": .init(auth: .none)]
+        configuration.maxPayload = 100
+        var bus = BusConnection.Configuration()
+        // Nothing listens there: what the edge publishes goes nowhere; replies are fed by hand.
+        bus.publishEndpoint = "tcp://127.0.0.1:9"
+        bus.subscribeEndpoint = "tcp://127.0.0.1:9"
+        let logger = Logger(label: "test")
+        hub = EdgeHub(loop: loop, configuration: configuration,
+                      authorizer: await Authorizer(configuration: configuration), metrics: EdgeMetrics(),
+                      logger: logger)
+        hub.bus = try EdgeBus(configuration: bus, delivery: .init(), instance: "edge-test", logger: logger)
+        let hello = Hello(service: "chat", instance: "chat-1", started: 0, ready: true,
+                          handles: [Route(ns: "http", event: "GET /api/channels/:id/messages"),
+                                    Route(ns: "http", event: "POST /api/things"), Route(ns: "/", event: "x")],
+                          life: [], interval: 1000)
+        hub.bus.receive(try Envelope(topic: "hello", header: BusHeader(type: .hello, from: "chat-1"), encoding: hello),
+                        hub: hub)
+    }
+
+    func client() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+        try channel.pipeline.syncOperations.addHandler(HTTPHandler(hub: hub, listener: 0))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()
+        return channel
+    }
+
+    func exchange(_ channel: EmbeddedChannel, _ request: String) throws -> String {
+        try channel.writeInbound(ByteBuffer(string: request))
+        loop.run()
+        var text = ""
+        while let data = try channel.readOutbound(as: IOData.self) {
+            guard case .byteBuffer(var buffer) = data else { continue }
+            text += buffer.readString(length: buffer.readableBytes) ?? ""
+        }
+        return text
+    }
+
+    /// The one request waiting for its reply, answered with `instructions` as the bus would.
+    func answer(_ channel: EmbeddedChannel, _ instructions: [Instruction], error: String? = nil) throws -> String {
+        let id = try #require(hub.httpWaiting.keys.first)
+        #expect(hub.httpWaiting.count == 1)
+        var header = BusHeader(type: .reply, from: "chat-1", re: id)
+        header.error = error
+        hub.bus.receive(try Envelope(topic: "edge", header: header, encoding: instructions), hub: hub)
+        return try exchange(channel, "")
+    }
+
+    func ack(_ answer: JSON) -> Instruction { .ack(Ack(sid: "http-x", args: [answer])) }
+
+    @Test func aMatchedRequestWaitsForItsServiceAndTheAckIsTheResponse() throws {
+        let channel = try client()
+        let waiting = try exchange(channel, "GET /api/channels/7/messages?limit=2 HTTP/1.1\r\nHost: x\r\n"
+            + "Origin: http://app.example\r\n\r\n")
+        #expect(waiting.isEmpty, "the response waits for the reply")
+        let response = try answer(channel, [ack(["status": 200, "body": ["messages": []],
+                                                 "headers": ["Cache-Control": "no-store"]])])
+        #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(response.contains("Content-Type: application/json\r\n"))
+        #expect(response.contains("Cache-Control: no-store\r\n"))
+        #expect(response.contains("Access-Control-Allow-Origin: http://app.example\r\n"))
+        #expect(response.hasSuffix("\r\n\r\n" + #"{"messages":[]}"#))
+        #expect(hub.httpWaiting.isEmpty)
+        let metrics = try exchange(try client(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(metrics.contains(#"switchboard_edge_http_requests_total{route="GET /api/channels/:id/messages",status="200"} 1"#))
+    }
+
+    @Test func aReplyWithAnErrorOrWithoutAnAckIs500() throws {
+        for (instructions, error) in [([Instruction](), "INTERNAL_ERROR" as String?), ([], nil),
+                                      ([ack(["status": 700])], nil)] {
+            let channel = try client()
+            _ = try exchange(channel, "GET /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try answer(channel, instructions, error: error)
+            #expect(response.hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
+            #expect(response.hasSuffix(#"{"error":"INTERNAL_ERROR"}"#))
+        }
+    }
+
+    @Test func anUnknownRouteIs404AtOnce() throws {
+        for request in ["GET /nowhere", "GET /api/channels/7/messages/", "DELETE /api/channels/7/messages",
+                        "GET /api/channels//messages"] {
+            let response = try exchange(try client(), "\(request) HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(response.hasPrefix("HTTP/1.1 404 Not Found\r\n"), "\(request)")
+            #expect(response.hasSuffix("\r\n\r\n" + #"{"error":"NOT_FOUND"}"#))
+        }
+        #expect(hub.httpWaiting.isEmpty)
+    }
+
+    @Test func badBodiesAndEncodingsAre400AndLargeBodies413() throws {
+        let bad = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{nope")
+        #expect(bad.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && bad.hasSuffix(#"{"error":"BAD_REQUEST"}"#))
+        let encoding = try exchange(try client(), "GET /api/channels/%zz/messages HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(encoding.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        let query = try exchange(try client(), "GET /api/channels/1/messages?x=%E0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(query.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        let large = String(repeating: "1", count: 101)
+        let tooLarge = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n\(large)")
+        #expect(tooLarge.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+        #expect(hub.httpWaiting.isEmpty, "nothing was published")
+    }
+
+    @Test func aJSONBodyIsPublishedAndTheServiceStatusKept() throws {
+        let channel = try client()
+        _ = try exchange(channel, "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{\"a\":[1]}")
+        let response = try answer(channel, [ack(["status": 418, "body": ["error": "TEAPOT"]])])
+        #expect(response.hasPrefix("HTTP/1.1 418 I'm a teapot\r\n"))
+        #expect(response.hasSuffix(#"{"error":"TEAPOT"}"#))
+    }
+
+    @Test func preflightsAreAnsweredForRoutesToo() throws {
+        let response = try exchange(try client(), "OPTIONS /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n"
+            + "Origin: http://app.example\r\nAccess-Control-Request-Headers: authorization\r\n\r\n")
+        #expect(response.hasPrefix("HTTP/1.1 204 No Content\r\n"))
+        #expect(response.contains("Access-Control-Allow-Origin: http://app.example\r\n"))
+        #expect(response.contains("Access-Control-Allow-Headers: authorization\r\n"))
+        #expect(hub.httpWaiting.isEmpty)
+    }
+}
