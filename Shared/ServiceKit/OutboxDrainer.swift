@@ -89,21 +89,24 @@ final class OutboxDrainer: Sendable {
     /// Sends until cancelled: a pass on every wake-up outside a back-off. At shutdown what
     /// still waits fails with `SHUTTING_DOWN` and its rows stay for the next run.
     func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.delivery.run() }
-            for await _ in wakeups {
-                if Task.isCancelled { break }
-                let inBackoff = state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
-                if inBackoff { continue }
-                if let backoff = await pass() {
-                    let wakeup = self.wakeup
-                    group.addTask {
-                        try? await Task.sleep(for: backoff)
-                        wakeup.yield()
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await _ in wakeups {
+                    if Task.isCancelled { break }
+                    let inBackoff = state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
+                    if inBackoff { continue }
+                    if let backoff = await pass() {
+                        let wakeup = self.wakeup
+                        group.addTask {
+                            try? await Task.sleep(for: backoff)
+                            wakeup.yield()
+                        }
                     }
                 }
+                group.cancelAll()
             }
-            group.cancelAll()
+        } onCancel: {
+            delivery.close()
         }
     }
 
@@ -118,7 +121,18 @@ final class OutboxDrainer: Sendable {
             return failed("DATABASE", waiting: 0)
         }
         guard !rows.isEmpty else { return nil }
-        let results = await send(rows)
+        // The delivery rules' clock runs only while requests are out: an idle outbox costs nothing.
+        let results = await withDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    self.delivery.tick()
+                }
+            }
+            let results = await send(rows)
+            group.cancelAll()
+            return results
+        }
         let answered = zip(rows, results).compactMap { $1 == nil ? $0.id : nil }
         do {
             try await database.write { try Outbox.remove($0, ids: answered) }
