@@ -43,7 +43,7 @@ enum HomeChat {
 
     /// Registers HomeAssistant's chat events on `ns`.
     static func register(_ definition: inout ServiceDefinition, ns: String) {
-        let handlers: [(String, @Sendable (Event, Context) async throws -> [Instruction])] = [
+        let handlers: [(String, Handler)] = [
             ("chatRoom.join", { try await join($0, $1) }),
             ("chatRoom.leave", { event, _ in try leave(event) }),
             ("message", { try await message($0, $1) }),
