@@ -155,11 +155,14 @@ struct HomeChatTests {
         let harness = try await homeSeeded()
         let payload: JSON = ["roomID": "1:2", "user": ["userID": "1", "username": "john_doe"]]
         for (event, sent) in [("startTypingRoom", "typingMessageStart"), ("stopTypingRoom", "typingMessageStop")] {
-            let out = try await harness.send(event, [payload], sid: "t1", user: Identity(id: "1"), auth: "jwt")
+            let out = try await harness.send(event, [payload], sid: "t1", user: Identity(id: "1", name: "john_doe"), auth: "jwt")
             #expect(out == [.emit(Emit(ns: "/", event: sent,
                                        args: [["senderID": "1", "senderUsername": "john_doe", "roomID": "1:2"]],
                                        to: Audience(rooms: ["room:1:2"]), except: Exclusion(sids: ["t1"])))])
         }
+        // An anonymous sender where payloads are trusted names itself.
+        let anonymous = try await harness.send("startTypingRoom", [["roomID": "1:2", "user": ["userID": 2, "username": "jane"]]])
+        #expect(emits(anonymous).first?.args == [["senderID": "2", "senderUsername": "jane", "roomID": "1:2"]])
         func code(_ payload: JSON, user: Identity? = nil, auth: String = "optional") async throws -> String? {
             refusalCode(try await harness.send("startTypingRoom", [payload], user: user, auth: auth, ack: true))
         }

@@ -51,7 +51,7 @@ extension HomeChat {
         guard let user = payload["user"], user.objectValue != nil else { throw Refusal.invalid("user must be {userID, username}") }
         let sender = try actor(event, claimed: user["userID"])
         guard room.contains(sender) else { throw Refusal.notMember }
-        let name = event.user?.name ?? user["username"]?.stringValue ?? sender
+        let name = event.user.map { $0.name ?? $0.id } ?? user["username"]?.stringValue ?? sender
         guard let sid = event.sid else { throw Refusal.invalid("No socket") }
         let args: JSON = ["senderID": .string(sender), "senderUsername": .string(name), "roomID": .string(room.id)]
         return [.emit(Emit(ns: event.route.ns, event: start ? "typingMessageStart" : "typingMessageStop", args: [args],
