@@ -50,6 +50,8 @@ public struct Context: Sendable {
     /// answered from the store and never does the work twice. The instructions `body`
     /// returns are the event's reply (with the attachments made so far): the handler returns
     /// them; if it returns something else or throws afterwards, the stored reply still wins.
+    /// A request to another service that is part of the work goes in with ``Outbox/enqueue(_:service:event:args:traceparent:)``
+    /// inside `body`: it commits with the work and is sent once the transaction committed.
     public func write(_ body: @escaping @Sendable (Database) throws -> [Instruction]) async throws -> [Instruction] {
         guard let database else { throw Failure.noDatabase }
         let eventID = self.eventID

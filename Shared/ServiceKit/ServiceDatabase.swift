@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// Opens a service's SQLite file through GRDB and runs its migrations, after ServiceKit's own.
+/// Opens a service's SQLite file through GRDB and runs its migrations, after ServiceKit's own
+/// (the dedup table `bus_handled` and the ``Outbox`` table `bus_outbox`).
 public enum ServiceDatabase {
     /// Opens (creating if needed) `<directory>/<service>.sqlite` in WAL mode and migrates it.
     public static func open(directory: String, service: String,
@@ -21,6 +22,7 @@ public enum ServiceDatabase {
                 table.column("handled_at", .integer).notNull().indexed()
             }
         }
+        migrator.registerMigration("servicekit.2 bus_outbox") { db in try Outbox.migrate(db) }
         migrations(&migrator)
         try migrator.migrate(pool)
         return pool

@@ -7,7 +7,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// Runs a ``ServiceDefinition`` on the bus: subscribes, announces itself in `hello` once its
-/// own hello came back, answers each event once (dedup), and stops gracefully.
+/// own hello came back, answers each event once (dedup), sends its ``Outbox`` (services with a
+/// database: replies on `inbox.<instance>` are taken as they arrive, not behind the handler
+/// loop), and stops gracefully.
 public final class ServiceRuntime: Service, Sendable {
     let definition: ServiceDefinition
     let configuration: ServiceConfiguration
@@ -53,18 +55,29 @@ public final class ServiceRuntime: Service, Sendable {
     public func run() async throws {
         let connection = try BusConnection(configuration: configuration.bus, logger: logger)
         connectionBox.withLock { $0 = connection }
+        let outbox = database.map { OutboxDrainer(database: $0, connection: connection,
+                                                  instance: configuration.instance, logger: logger) }
         connection.subscribe(.exact(Topic.service(definition.name)))
         if !definition.lifeHandlers.isEmpty { connection.subscribe(.exact(Topic.life)) }
+        if let outbox { connection.subscribe(.exact(outbox.inbox)) }
         connection.subscribe(.exact(Topic.hello))
         try await pruneDedupStore()
         logger.info("starting", metadata: ["instance": "\(configuration.instance)",
                                            "handles": "\(definition.routes.map(\.description))"])
+        // Inbox replies are taken as they arrive; everything else waits for the handler loop.
+        let (sequential, queue) = AsyncStream.makeStream(of: Envelope.self)
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.announce(on: connection) }
-                group.addTask { await self.start(on: connection) }
+                group.addTask { await self.start(on: connection, outbox: outbox) }
                 group.addTask {
                     for await envelope in connection.messages {
+                        if outbox?.take(envelope) != true { queue.yield(envelope) }
+                    }
+                    queue.finish()
+                }
+                group.addTask {
+                    for await envelope in sequential {
                         if Task.isCancelled { break }
                         // A task of its own: shutdown cancels the loop, never a half-done handler.
                         await Task { await self.process(envelope, on: connection) }.value
@@ -77,8 +90,8 @@ public final class ServiceRuntime: Service, Sendable {
     }
 
     /// Once the subscriptions are live: runs the start-up step, announces the service, and
-    /// starts the background tasks.
-    private func start(on connection: BusConnection) async {
+    /// starts the background tasks and the outbox.
+    private func start(on connection: BusConnection, outbox: OutboxDrainer?) async {
         while !ready.withLock({ $0 }) {
             if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(20))
@@ -96,6 +109,7 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("ready: announcing", metadata: ["instance": "\(configuration.instance)"])
         connection.publish(helloEnvelope(ready: true))
         await withDiscardingTaskGroup { group in
+            if let outbox { group.addTask { await outbox.run() } }
             for task in definition.backgroundTasks {
                 group.addTask { await task(control) }
             }

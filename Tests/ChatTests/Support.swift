@@ -17,15 +17,18 @@ final class Harness: Sendable {
     let definition: ServiceDefinition
     let emitted = Mutex<[Instruction]>([])
 
+    /// Every migration of the chat service (its contracts' and HomeAssistant's).
+    static let migrations: @Sendable (inout DatabaseMigrator) -> Void = { ChatStore.migrations(&$0); HomeChat.migrations(&$0) }
+
     init() throws {
         directory = NSTemporaryDirectory() + "chat-tests-" + UUID().uuidString
-        database = try ServiceDatabase.open(directory: directory, service: "chat", migrations: ChatStore.migrations)
+        database = try ServiceDatabase.open(directory: directory, service: "chat", migrations: Self.migrations)
         definition = ChatService.definition()
     }
 
     /// The same file opened again, as after a restart.
     func reopened() throws -> DatabasePool {
-        try ServiceDatabase.open(directory: directory, service: "chat", migrations: ChatStore.migrations)
+        try ServiceDatabase.open(directory: directory, service: "chat", migrations: Self.migrations)
     }
 
     func context(eventID: String? = MessageID.make()) -> Context {

@@ -32,10 +32,11 @@ public enum ChatService {
     /// The definition: every contract's events on each namespace, the history route, the seed.
     public static func definition(_ configuration: Configuration = Configuration()) -> ServiceDefinition {
         var definition = ServiceDefinition(name: "chat")
-        definition.migrations = { ChatStore.migrations(&$0) }
+        definition.migrations = { ChatStore.migrations(&$0); HomeChat.migrations(&$0) }
         for ns in configuration.namespaces {
             ZizanyChat.register(&definition, ns: ns)
             ChattoChat.register(&definition, ns: ns)
+            HomeChat.register(&definition, ns: ns)
         }
         ZizanyChat.registerHistory(&definition)
         ChattoChat.registerLife(&definition)
@@ -51,8 +52,9 @@ public enum ChatService {
     /// `server:{id}`; a removed member's sockets leave the server's rooms).
     static func seed(_ event: Event, _ context: Context, namespaces: [String]) async throws -> [Instruction] {
         do {
-            let parsed = try ChatSeed(document: event.args.first ?? .null, now: event.header.ts)
-            let outcome = try await applySeed(parsed, event, context, namespaces: namespaces)
+            let document = event.args.first ?? .null
+            let parsed = try ChatSeed(document: document, now: event.header.ts)
+            let outcome = try await applySeed(parsed, document, event, context, namespaces: namespaces)
             if !outcome.emits.isEmpty { context.emit(outcome.emits) }
             return outcome.reply
         } catch let invalid as ChatSeed.Invalid {
@@ -61,8 +63,10 @@ public enum ChatService {
         }
     }
 
-    /// Stores `seed` with the reply; returns the reply and the emits to publish once committed.
-    static func applySeed(_ seed: ChatSeed, _ event: Event, _ context: Context, namespaces: [String]) async throws
+    /// Stores `seed` (and HomeAssistant's part of `document`) with the reply; returns the reply
+    /// and the emits to publish once committed.
+    static func applySeed(_ seed: ChatSeed, _ document: JSON, _ event: Event, _ context: Context,
+                          namespaces: [String]) async throws
         -> (reply: [Instruction], emits: [Instruction])
     {
         let emitted = Mutex<[Instruction]>([])
@@ -89,8 +93,9 @@ public enum ChatService {
                 emits += try ZizanyChat.membershipChanged(db, change, namespaces: namespaces)
             }
             for room in seed.chatRooms { try ChatStore.upsertChattoRoom(db, room) }
+            let home = try HomeChat.seed(db, document)
             emitted.withLock { $0 = emits }
-            var answer = seed.counts
+            var answer = seed.counts.merging(home) { $1 }
             answer["ok"] = true
             answer["service"] = "chat"
             return event.acknowledge([.object(answer)])
