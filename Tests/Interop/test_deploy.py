@@ -1,11 +1,13 @@
 """deploy/run's process supervision: the Procfile exported by honcho with our supervisord
 template, one process restarted while the others keep running, and `honcho start`."""
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, free_port
 
 
 def supervisorctl(conf, *args):
@@ -65,16 +67,29 @@ def test_supervisord_restarts_one_process_while_the_others_keep_running(cluster,
 
 
 def test_honcho_start_runs_the_procfile(cluster):
-    env = dict(cluster.env, SWITCHBOARD_BIN=str(BIN))
+    """Every Procfile process comes up under `honcho start` (each logs its ready line), and honcho
+    stops them all. It is stopped only once all have started: honcho itself can crash on a
+    SIGTERM that arrives while it is still starting processes."""
+    names = [line.split(":")[0] for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()]
+    ready = {"bus": "bus forwarding", "edge": "edge listening"}
+    env = dict(cluster.env, SWITCHBOARD_BIN=str(BIN), EDGE_PORT=str(free_port()))
     honcho = subprocess.Popen(["honcho", "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    waiting = set(names)
+    seen = []
     try:
-        deadline = time.time() + 20
-        seen = ""
-        while "bus forwarding" not in seen and time.time() < deadline:
+        deadline = time.time() + 60
+        while waiting and time.time() < deadline and honcho.poll() is None:
             line = honcho.stdout.readline()
-            seen += line
-        assert "bus forwarding" in seen
+            seen.append(line)
+            for name in list(waiting):
+                if f" {name}.1 " in line and ready.get(name, "ready: announcing") in line:
+                    waiting.discard(name)
+        assert not waiting, f"not ready under honcho: {sorted(waiting)}\n{''.join(seen[-40:])}"
     finally:
         honcho.terminate()
-        honcho.wait(timeout=30)
+        try:
+            honcho.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(honcho.pid, signal.SIGKILL)
+            honcho.wait(timeout=10)
