@@ -26,6 +26,14 @@ public struct Event: Sendable {
     /// `true` when the client asked for an acknowledgement.
     public var wantsAck: Bool { header.ack ?? false }
 
+    /// `true` when an anonymous socket's payload may say who is acting: the namespace's auth
+    /// mode (header `auth`) is `none` or `optional`, as the contracts' own servers trust their
+    /// clients. Any other mode, none given, or an HTTP request (`ns: "http"`) trusts nothing;
+    /// an identity always wins.
+    public var trustsPayloadIdentity: Bool {
+        header.ns != "http" && (header.auth == "none" || header.auth == "optional")
+    }
+
     /// An `ack` instruction answering this event with `args`, or nothing when no ack was asked.
     public func acknowledge(_ args: [JSON]) -> [Instruction] {
         guard wantsAck, let sid else { return [] }

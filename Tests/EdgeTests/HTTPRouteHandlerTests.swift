@@ -19,6 +19,7 @@ import Testing
         var configuration = EdgeConfiguration()
         configuration.namespaces = ["/": .init(auth: .none)]
         configuration.maxPayload = 100
+        configuration.cors.origins = ["*", "http://app.example"]
         var bus = BusConnection.Configuration()
         // Nothing listens there: what the edge publishes goes nowhere; replies are fed by hand.
         bus.publishEndpoint = "tcp://127.0.0.1:9"
@@ -106,7 +107,7 @@ import Testing
     }
 
     @Test func badBodiesAndEncodingsAre400AndLargeBodies413() throws {
-        let bad = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{nope")
+        let bad = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{nope")
         #expect(bad.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && bad.hasSuffix(#"{"error":"BAD_REQUEST"}"#))
         let encoding = try exchange(try client(), "GET /api/channels/%zz/messages HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(encoding.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
@@ -115,12 +116,25 @@ import Testing
         let large = String(repeating: "1", count: 101)
         let tooLarge = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n\(large)")
         #expect(tooLarge.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+        // A declared length past the limit is refused at the head, before any body is read.
+        let declared = try client()
+        // The close ends the decoder's unfinished body, which it reports as an error: expected here.
+        _ = try? declared.writeInbound(ByteBuffer(string: "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n"))
+        loop.run()
+        var early = ""
+        while let data = try declared.readOutbound(as: IOData.self) {
+            if case .byteBuffer(var buffer) = data { early += buffer.readString(length: buffer.readableBytes) ?? "" }
+        }
+        #expect(early.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n") && early.contains("Connection: close\r\n"))
+        let plain = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: 2\r\n\r\n{}")
+        #expect(plain.hasPrefix("HTTP/1.1 415 Unsupported Media Type\r\n"))
         #expect(hub.httpWaiting.isEmpty, "nothing was published")
     }
 
     @Test func aJSONBodyIsPublishedAndTheServiceStatusKept() throws {
         let channel = try client()
-        _ = try exchange(channel, "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{\"a\":[1]}")
+        _ = try exchange(channel, "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"a\":[1]}")
         let response = try answer(channel, [ack(["status": 418, "body": ["error": "TEAPOT"]])])
         #expect(response.hasPrefix("HTTP/1.1 418 I'm a teapot\r\n"))
         #expect(response.hasSuffix(#"{"error":"TEAPOT"}"#))
@@ -133,5 +147,19 @@ import Testing
         #expect(response.contains("Access-Control-Allow-Origin: http://app.example\r\n"))
         #expect(response.contains("Access-Control-Allow-Headers: authorization\r\n"))
         #expect(hub.httpWaiting.isEmpty)
+    }
+
+    @Test func anOriginAllowedOnlyByStarGetsNoCredentialsOnRoutes() throws {
+        let response = try exchange(try client(), "OPTIONS /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n"
+            + "Origin: http://evil.example\r\n\r\n")
+        #expect(response.contains("Access-Control-Allow-Origin: *\r\n"))
+        #expect(!response.contains("Access-Control-Allow-Credentials"))
+        let listed = try exchange(try client(), "OPTIONS /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n"
+            + "Origin: http://app.example\r\n\r\n")
+        #expect(listed.contains("Access-Control-Allow-Credentials: true\r\n"))
+        // The Engine.IO path keeps socket.io's behaviour: any origin reflected, with credentials.
+        let engine = try exchange(try client(), "OPTIONS /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n"
+            + "Origin: http://evil.example\r\n\r\n")
+        #expect(engine.contains("Access-Control-Allow-Origin: http://evil.example\r\n"))
     }
 }

@@ -87,12 +87,18 @@ import Testing
     }
 
     @Test func bodiesAreJSONOrNothing() throws {
-        #expect(try HTTPRouteRequest.parseBody([], maxPayload: 10) == .null)
-        #expect(try HTTPRouteRequest.parseBody(Array(#"{"a":[1]}"#.utf8), maxPayload: 10) == ["a": [1]])
-        #expect(try HTTPRouteRequest.parseBody(Array("42".utf8), maxPayload: 10) == 42)
-        #expect(throws: HTTPRequestError.badRequest) { try HTTPRouteRequest.parseBody(Array("{a".utf8), maxPayload: 10) }
+        #expect(try HTTPRouteRequest.parseBody([], contentType: nil, maxPayload: 10) == .null)
+        #expect(try HTTPRouteRequest.parseBody(Array(#"{"a":[1]}"#.utf8), contentType: "application/json", maxPayload: 10) == ["a": [1]])
+        #expect(try HTTPRouteRequest.parseBody(Array("42".utf8), contentType: "application/merge-patch+json; charset=utf-8", maxPayload: 10) == 42)
+        #expect(throws: HTTPRequestError.badRequest) { try HTTPRouteRequest.parseBody(Array("{a".utf8), contentType: "application/json", maxPayload: 10) }
         #expect(throws: HTTPRequestError.payloadTooLarge) {
-            try HTTPRouteRequest.parseBody(Array("[1,2,3,4,5]".utf8), maxPayload: 10)
+            try HTTPRouteRequest.parseBody(Array("[1,2,3,4,5]".utf8), contentType: "application/json", maxPayload: 10)
+        }
+        // Bodies a browser sends cross-site without a preflight are not taken for JSON.
+        for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", nil] {
+            #expect(throws: HTTPRequestError.unsupportedMediaType) {
+                try HTTPRouteRequest.parseBody(Array("{}".utf8), contentType: type, maxPayload: 10)
+            }
         }
     }
 

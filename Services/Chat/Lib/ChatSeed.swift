@@ -3,7 +3,7 @@ import GRDB
 
 /// The chat service's part of a seed document (docs/seed.md): `users`, Zizany's `servers`,
 /// `channels` and `memberships`, Chatto's `chatRooms`. Other members are ignored.
-struct ChatSeed: Equatable {
+struct ChatSeed {
     /// Why a document was refused; nothing of it is applied.
     struct Invalid: Error, Equatable, CustomStringConvertible {
         /// What is wrong, e.g. `channels[1].serverId is missing`.
@@ -22,12 +22,6 @@ struct ChatSeed: Equatable {
     var channels: [(id: Int64, server: Int64, name: String)] = []
     var memberships: [MembershipChange] = []
     var chatRooms: [ChattoRoom] = []
-
-    static func == (lhs: ChatSeed, rhs: ChatSeed) -> Bool {
-        lhs.users.map(\.id) == rhs.users.map(\.id) && lhs.servers.map(\.id) == rhs.servers.map(\.id)
-            && lhs.channels.map(\.id) == rhs.channels.map(\.id) && lhs.memberships == rhs.memberships
-            && lhs.chatRooms == rhs.chatRooms
-    }
 
     /// Reads the members; any malformed entry refuses the whole document.
     init(document: JSON, now: Int64) throws(Invalid) {

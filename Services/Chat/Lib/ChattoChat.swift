@@ -174,7 +174,7 @@ enum ChattoChat {
             if let named, !named.isEmpty, named != name, named != identity.id { throw Failure.forbidden }
             return name
         }
-        if event.header.auth == "jwt" || event.header.auth == "session" { throw Failure.forbidden }
+        if !event.trustsPayloadIdentity { throw Failure.forbidden }
         guard let named, !named.isEmpty, named.utf16.count <= maxNameLength else { throw Failure.userRequired }
         return named
     }

@@ -14,7 +14,7 @@ extension HomeChat {
     static func checkMember(_ event: Event, _ room: HomeRoomID) throws(Refusal) {
         if let identity = event.user?.id {
             guard room.contains(identity) else { throw .notMember }
-        } else if event.header.auth == "jwt" || event.header.auth == "session" {
+        } else if !event.trustsPayloadIdentity {
             throw .forbidden("Authentication required")
         }
     }
@@ -86,8 +86,8 @@ extension HomeChat {
                                createRoomNotification: data["createRoomNotification"] ?? .null)
     }
 
-    /// `message`: stored with per-recipient unread counts (a first message creates the
-    /// conversation, and the sending socket joins its room); `messageRoom` to the room,
+    /// `message`: stored with per-recipient unread counts (a first message creates a private
+    /// conversation of two, and the sending socket joins its room; a group must exist); `messageRoom` to the room,
     /// `messagePage` to each recipient's `user:{id}` except sockets in the room,
     /// `firstMessageConversation` to the recipients when `contact` is true, and
     /// `messageResponseNotify` to each recipient's `user:{id}`.
@@ -96,6 +96,10 @@ extension HomeChat {
         let ns = event.route.ns
         let time = event.header.ts
         return try await context.write { db in
+            // Only a private chat starts with its first message; groups come from createUserGroup,
+            // so a kicked member cannot bring back the group it was removed from.
+            let exists = try HomeStore.exists(db, incoming.room)
+            guard exists || incoming.room.members.count == 2 else { throw Refusal.notFound }
             let name = try displayName(db, event, user: incoming.sender, claimed: incoming.claimedName)
             let created = try HomeStore.create(db, incoming.room, at: time)
             let (_, unread) = try HomeStore.insertMessage(db, room: incoming.room, sender: incoming.sender,

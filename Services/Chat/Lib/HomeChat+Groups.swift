@@ -6,10 +6,9 @@ extension HomeChat {
     /// The notification service and the name its group requests are asked under.
     static let notificationService = "notification"
 
-    /// A checked group change: the acting member, the rooms before and after, the
+    /// A checked group change: the rooms before and after, the user added or kicked, the
     /// notifications to ask for.
     struct GroupChange: Sendable {
-        var actor: String
         var room: HomeRoomID
         var newRoom: HomeRoomID?
         var user: String?
@@ -80,7 +79,7 @@ extension HomeChat {
             throw .invalid("newRoomID must be roomID with the new user, sorted")
         }
         let notes = try notifications(data, actor: actor, audience: newRoom)
-        return (data, GroupChange(actor: actor, room: room, newRoom: newRoom, user: newUser, notifications: notes))
+        return (data, GroupChange(room: room, newRoom: newRoom, user: newUser, notifications: notes))
     }
 
     /// The room-list update of `createUserGroupChange` / `addUserToGroupChange`.
@@ -119,6 +118,9 @@ extension HomeChat {
         guard let newRoom = change.newRoom else { return [] }
         let ns = event.route.ns
         let trace = context.traceparent
+        guard change.room.members.count >= 3 else {
+            throw Refusal.invalid("roomID is a private chat: createUserGroup makes a group of it")
+        }
         return try await context.write { db in
             guard try HomeStore.exists(db, change.room) else { throw Refusal.notFound }
             guard try !HomeStore.exists(db, newRoom) else { throw Refusal.invalid("The group already exists") }
@@ -148,10 +150,11 @@ extension HomeChat {
             throw .invalid("firstRoomID is not a room id")
         }
         let notes = try notifications(payload, actor: actor, audience: room)
-        return (payload, GroupChange(actor: actor, room: room, newRoom: newRoom, user: kicked, notifications: notes))
+        return (payload, GroupChange(room: room, newRoom: newRoom, user: kicked, notifications: notes))
     }
 
-    /// `kickUserFromGroup`: the conversation `roomID` becomes `newRoomID`; the kicked user's
+    /// `kickUserFromGroup`: the conversation `roomID` becomes `newRoomID` (or, when that
+    /// conversation exists already, e.g. the private chat the group came from, ends); the kicked user's
     /// sockets leave `room:{roomID}`; `kickUserFromGroupChange` to the remaining members'
     /// `user:{id}`, `kickUserFromGroupChangeInRoom` to `room:{roomID}`;
     /// `kickUserFromGroupNotify` asked.
@@ -164,8 +167,13 @@ extension HomeChat {
                                    "kickedUserID": .string(kicked)]
         return try await context.write { db in
             guard try HomeStore.exists(db, change.room) else { throw Refusal.notFound }
-            guard try !HomeStore.exists(db, newRoom) else { throw Refusal.invalid("The remaining group already exists") }
-            try HomeStore.rename(db, from: change.room, to: newRoom)
+            if try HomeStore.exists(db, newRoom) {
+                // The remaining members already have that conversation (the private chat a
+                // group was created from): the group ends and they go on there.
+                try HomeStore.delete(db, change.room)
+            } else {
+                try HomeStore.rename(db, from: change.room, to: newRoom)
+            }
             try notify(db, "kickUserFromGroupNotify", ids, notifications: change.notifications, ns: ns, traceparent: trace)
             var listChange = ids
             listChange["kickedUsername"] = payload["kickedUsername"] ?? .null

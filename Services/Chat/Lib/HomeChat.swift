@@ -89,7 +89,7 @@ enum HomeChat {
             if let named, named != identity { throw .forbidden("The payload's user is not the authenticated user") }
             return identity
         }
-        if event.header.auth == "jwt" || event.header.auth == "session" { throw .forbidden("Authentication required") }
+        if !event.trustsPayloadIdentity { throw .forbidden("Authentication required") }
         guard let named else { throw .invalid("The user id is missing") }
         return named
     }

@@ -33,7 +33,7 @@ extension EdgeHub {
             match = found
             request = HTTPRouteRequest(method: incoming.method, path: path, params: found.parameters,
                                        query: try HTTPRouteRequest.parseQuery(queryText),
-                                       body: try HTTPRouteRequest.parseBody(incoming.body,
+                                       body: try HTTPRouteRequest.parseBody(incoming.body, contentType: incoming.contentType,
                                                                             maxPayload: configuration.maxPayload))
         } catch {
             finishHTTP(HTTPRouteResponse(error), route: "none", respond: respond)

@@ -27,8 +27,18 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
-            head = requestHead
             body = []
+            if declaresTooLargeRouteBody(requestHead) {
+                // Answered at once: the body is not read at all, and the connection closes.
+                head = nil
+                var closing = requestHead
+                closing.headers.replaceOrAdd(name: "connection", value: "close")
+                let refusal = HTTPRouteResponse.payloadTooLarge
+                respond(EngineHTTPResponse(status: refusal.status, contentType: "application/json", body: refusal.body),
+                        head: closing, origin: requestHead.headers.first(name: "origin"), route: true, context: context)
+                return
+            }
+            head = requestHead
             beginPost(requestHead, context: context)
         case .body(var buffer):
             guard post?.refused != true else { return }
@@ -45,6 +55,15 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             handle(head, context: context)
         }
+    }
+
+    /// A request for a service's route (outside the Engine.IO path, whose sessions answer
+    /// their own 413) whose `Content-Length` already exceeds `maxPayload`.
+    private func declaresTooLargeRouteBody(_ head: HTTPRequestHead) -> Bool {
+        guard let length = head.headers.first(name: "content-length").flatMap(Int.init),
+              length > hub.configuration.maxPayload
+        else { return false }
+        return !head.uri.hasPrefix(hub.configuration.path)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -115,6 +134,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let incoming = HTTPIncoming(method: head.method.rawValue, target: head.uri,
                                     cookie: head.headers.first(name: "cookie"),
                                     authorization: head.headers.first(name: "authorization"),
+                                    contentType: head.headers.first(name: "content-type"),
                                     address: Self.address(of: context.channel), body: body)
         let origin = head.headers.first(name: "origin")
         var answered = false
@@ -124,7 +144,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let engineResponse = EngineHTTPResponse(status: response.status,
                                                     contentType: response.body.isEmpty ? nil : "application/json",
                                                     body: response.body)
-            self.respond(engineResponse, extra: response.headers, head: head, origin: origin, context: context)
+            self.respond(engineResponse, extra: response.headers, head: head, origin: origin, route: true,
+                         context: context)
         }
     }
 
@@ -167,16 +188,17 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes a response with the CORS headers for `origin` and the `extra` headers.
+    /// Writes a response with the CORS headers for `origin` (of a service's route when `route`)
+    /// and the `extra` headers.
     private func respond(_ response: EngineHTTPResponse, extra: [(name: String, value: String)] = [],
-                         head: HTTPRequestHead, origin: String?, context: ChannelHandlerContext)
+                         head: HTTPRequestHead, origin: String?, route: Bool = false, context: ChannelHandlerContext)
     {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
         if let type = response.contentType { headers.add(name: "Content-Type", value: type) }
         for (name, value) in extra { headers.add(name: name, value: value) }
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))
-        corsHeaders(origin: origin, into: &headers)
+        corsHeaders(origin: origin, route: route, into: &headers)
         let keepAlive = head.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)
@@ -190,10 +212,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers a CORS preflight for the Engine.IO path, as the `cors` package does for socket.io.
+    /// Answers a CORS preflight, as the `cors` package does for socket.io.
     private func preflight(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
-        corsHeaders(origin: head.headers.first(name: "origin"), into: &headers)
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        corsHeaders(origin: head.headers.first(name: "origin"), route: !path.hasPrefix(hub.configuration.path),
+                    into: &headers)
         headers.add(name: "Access-Control-Allow-Methods", value: "GET,HEAD,PUT,PATCH,POST,DELETE")
         if let requested = head.headers.first(name: "access-control-request-headers") {
             headers.add(name: "Access-Control-Allow-Headers", value: requested)
@@ -205,8 +229,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    private func corsHeaders(origin: String?, into headers: inout HTTPHeaders) {
+    /// CORS as socket.io's `cors` package answers: the origin reflected when allowed, with
+    /// credentials when configured. For a service's `route`, an origin allowed only through
+    /// `*` gets `*` and never credentials, so that no other site can read a logged-in user's
+    /// answers with the session cookie; listed origins get credentials as configured.
+    private func corsHeaders(origin: String?, route: Bool, into headers: inout HTTPHeaders) {
         let cors = hub.configuration.cors
+        if route, let origin, !cors.origins.contains(origin) {
+            if cors.origins.contains("*") { headers.add(name: "Access-Control-Allow-Origin", value: "*") }
+            return
+        }
         guard let origin else {
             if cors.origins.contains("*") && !cors.credentials { headers.add(name: "Access-Control-Allow-Origin", value: "*") }
             return

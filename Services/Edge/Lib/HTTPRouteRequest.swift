@@ -7,6 +7,10 @@ enum HTTPRequestError: Error, Sendable, Equatable {
     case badRequest
     /// A body larger than `maxPayload`: 413.
     case payloadTooLarge
+    /// A body whose `Content-Type` is not JSON: 415. A browser sends `text/plain` or form
+    /// bodies cross-site without a CORS preflight; refusing them keeps cookie-authenticated
+    /// routes safe from such forged requests.
+    case unsupportedMediaType
 }
 
 /// A plain HTTP request as the HTTP handler hands it to the hub: nothing of NIO in it.
@@ -19,6 +23,8 @@ struct HTTPIncoming: Sendable {
     var cookie: String?
     /// The `Authorization` header.
     var authorization: String?
+    /// The `Content-Type` header.
+    var contentType: String?
     /// The client's address.
     var address: String
     /// The body, up to one byte past `maxPayload`.
@@ -59,10 +65,14 @@ struct HTTPRouteRequest: Sendable, Equatable {
         return query
     }
 
-    /// A request body as JSON: no bytes is `null`; anything else must be one JSON value.
-    static func parseBody(_ bytes: [UInt8], maxPayload: Int) throws(HTTPRequestError) -> JSON {
+    /// A request body as JSON: no bytes is `null`; anything else must be declared
+    /// `application/json` (or `…+json`, parameters allowed) and be one JSON value.
+    static func parseBody(_ bytes: [UInt8], contentType: String?, maxPayload: Int) throws(HTTPRequestError) -> JSON {
         guard bytes.count <= maxPayload else { throw .payloadTooLarge }
         guard !bytes.isEmpty else { return .null }
+        let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+        else { throw .unsupportedMediaType }
         guard let value = try? JSONCoding.decode(JSON.self, from: Data(bytes)) else { throw .badRequest }
         return value
     }

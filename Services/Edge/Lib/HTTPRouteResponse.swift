@@ -13,7 +13,14 @@ struct HTTPRouteResponse: Sendable, Equatable {
     var headers: [(name: String, value: String)] = []
 
     /// Headers the edge writes itself; a service's value for one of them is ignored.
-    static let reservedHeaders: Set<String> = ["content-type", "content-length", "transfer-encoding", "connection"]
+    /// The `access-control-` headers (CORS) and `vary` are the edge's too (see ``isReserved(_:)``).
+    static let reservedHeaders: Set<String> = ["content-type", "content-length", "transfer-encoding", "connection", "vary"]
+
+    /// `true` for a header the edge writes itself.
+    static func isReserved(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return reservedHeaders.contains(lowered) || lowered.hasPrefix("access-control-")
+    }
 
     /// A response with status `status` and body `{"error": code}`.
     static func error(_ status: Int, _ code: String) -> HTTPRouteResponse {
@@ -26,6 +33,8 @@ struct HTTPRouteResponse: Sendable, Equatable {
     static let badRequest = error(400, "BAD_REQUEST")
     /// 413 `{"error":"PAYLOAD_TOO_LARGE"}`: a body larger than `maxPayload`.
     static let payloadTooLarge = error(413, "PAYLOAD_TOO_LARGE")
+    /// 415 `{"error":"UNSUPPORTED_MEDIA_TYPE"}`: a body that is not declared `application/json`.
+    static let unsupportedMediaType = error(415, "UNSUPPORTED_MEDIA_TYPE")
     /// 401 `{"error":"E_UNAUTHORIZED"}`: a credential was sent and is not valid.
     static let unauthorized = error(401, "E_UNAUTHORIZED")
     /// 500 `{"error":"INTERNAL_ERROR"}`: the service failed or answered something unusable.
@@ -36,6 +45,7 @@ struct HTTPRouteResponse: Sendable, Equatable {
         switch error {
         case .badRequest: self = .badRequest
         case .payloadTooLarge: self = .payloadTooLarge
+        case .unsupportedMediaType: self = .unsupportedMediaType
         }
     }
 
@@ -77,10 +87,11 @@ struct HTTPRouteResponse: Sendable, Equatable {
             guard let members = given.objectValue else { return nil }
             for (name, value) in members.sorted(by: { $0.key < $1.key }) {
                 guard let text = value.stringValue, Self.isToken(name), Self.isFieldValue(text) else { return nil }
-                if !Self.reservedHeaders.contains(name.lowercased()) { headers.append((name, text)) }
+                if !Self.isReserved(name) { headers.append((name, text)) }
             }
         }
-        let body = answer["body"]
+        // 204 and 304 carry no body: one would be written unframed after the head.
+        let body = status == 204 || status == 304 ? nil : answer["body"]
         self.init(status: Int(status), body: body.map(\.jsonText) ?? "", headers: headers)
     }
 

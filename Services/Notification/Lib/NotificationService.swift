@@ -57,7 +57,7 @@ public enum NotificationService {
         async throws -> [Instruction]
     {
         let sender = Sender(identity: event.user?.id,
-                            namespaceRequiresAuth: event.header.auth == "jwt" || event.header.auth == "session")
+                            namespaceRequiresAuth: !event.trustsPayloadIdentity)
         let planned: PlannedNotification
         do {
             planned = try plan(event.args, sender)
@@ -135,7 +135,7 @@ public enum NotificationService {
             if let user = event.user?.id {
                 guard user == notification.recipient else { throw Refusal.forbidden("Not your notification") }
             } else {
-                let requiresAuth = event.header.auth == "jwt" || event.header.auth == "session"
+                let requiresAuth = !event.trustsPayloadIdentity
                 let socket = SocketKey(edge: event.header.edge ?? event.header.from, sid: event.sid ?? "")
                 guard !requiresAuth, book.contains(socket, in: UserRoom(ns: ns, user: notification.recipient)) else {
                     throw Refusal.forbidden("Not your notification")

@@ -53,7 +53,7 @@ extension ClientEvent {
     init(_ event: Event) {
         self.init(ns: event.route.ns, name: event.route.event, sid: event.sid ?? "",
                   edge: event.header.edge ?? event.header.from, user: event.user, wantsAck: event.wantsAck,
-                  args: event.args, namespaceRequiresAuth: event.header.auth == "jwt" || event.header.auth == "session",
+                  args: event.args, namespaceRequiresAuth: !event.trustsPayloadIdentity,
                   ts: event.header.ts)
     }
 }
