@@ -1,9 +1,11 @@
 """deploy/run's process supervision: the Procfile exported by honcho with our supervisord
 template, one process restarted while the others keep running, and `honcho start`."""
 import os
+import queue
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -77,10 +79,15 @@ def test_honcho_start_runs_the_procfile(cluster):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     waiting = set(names)
     seen = []
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in honcho.stdout], daemon=True).start()
     try:
         deadline = time.time() + 60
         while waiting and time.time() < deadline and honcho.poll() is None:
-            line = honcho.stdout.readline()
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
             seen.append(line)
             for name in list(waiting):
                 if f" {name}.1 " in line and ready.get(name, "ready: announcing") in line:

@@ -1,4 +1,5 @@
-/// Lookups the book keeps next to its `calls`, so that no event has to look at every call: the
+/// Lookups the book keeps next to its `calls`, so that no event has to look at every call (only
+/// at the accepted ones, whose deadlines move with the balance): the
 /// live call of each user and of each telecaller, the ACCEPTED calls, the ring deadlines in
 /// order, and the earliest end among the final calls (for the retention sweep).
 ///
