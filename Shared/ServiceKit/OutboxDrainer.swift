@@ -13,11 +13,15 @@ import Synchronization
 /// - Each pass sends up to ``batchSize`` rows, oldest first, and waits for their answers. A
 ///   reply without a header `error` deletes its row (whatever the receiver's ack says: it did
 ///   answer, and a repeat would get the same answer from its dedup store).
-/// - A failure (`SERVICE_UNAVAILABLE`: nobody answered within the bound; `UNKNOWN_EVENT`,
+///   A receiver's refusal in its ack (`{success: false, …}`) is logged once.
+/// - A reply with `error` `BAD_REQUEST` is final: the request can never be answered otherwise,
+///   so its row is deleted with an error line.
+/// - Any other failure (`SERVICE_UNAVAILABLE`: nobody answered within the bound; `UNKNOWN_EVENT`,
 ///   `INTERNAL_ERROR`: the receiver, or an instance of it, could not answer) keeps the row and
 ///   starts a back-off (1 s, doubling, at most 30 s) before the next pass. It is logged once
 ///   when the outbox starts failing and once when it recovers, not per retry. A ready instance
-///   not heard before (a service that started or restarted) ends the back-off at once.
+///   not heard before of a service whose requests wait (it started or restarted) ends the
+///   back-off at once.
 ///
 /// Replies are taken by ``take(_:)`` straight from the bus connection, before the runtime's
 /// one-at-a-time handler loop, so they never wait behind (or deadlock with) a handler.
@@ -35,6 +39,8 @@ final class OutboxDrainer: Sendable {
         var backoff = OutboxDrainer.firstBackoff
         /// The failure being reported, while the outbox keeps failing.
         var failing: String?
+        /// The services whose requests wait for the end of the back-off.
+        var waitingFor: Set<String> = []
     }
 
     private let database: any DatabaseWriter
@@ -71,6 +77,7 @@ final class OutboxDrainer: Sendable {
         case .hello:
             let isNew = (try? envelope.decodeBody(as: Hello.self)).map { hello in
                 hello.ready && delivery.directory.instances[hello.instance] == nil
+                    && state.withLock { $0.waitingFor.contains(hello.service) }
             } ?? false
             delivery.receive(envelope)
             if isNew {
@@ -133,19 +140,26 @@ final class OutboxDrainer: Sendable {
             group.cancelAll()
             return results
         }
-        let answered = zip(rows, results).compactMap { $1 == nil ? $0.id : nil }
+        let finalCodes: Set<String> = ["BAD_REQUEST"]
+        for (row, result) in zip(rows, results) where result.map(finalCodes.contains) == true {
+            logger.error("outbox: request refused as malformed; dropped",
+                         metadata: ["id": "\(row.id)", "service": "\(row.service)", "event": "\(row.event)"])
+        }
+        let answered = zip(rows, results).compactMap { $1 == nil || $1.map(finalCodes.contains) == true ? $0.id : nil }
         do {
             try await database.write { try Outbox.remove($0, ids: answered) }
         } catch {
             logger.error("outbox: cannot delete answered requests (they will be sent again): \(error)")
         }
-        guard let failure = results.compactMap({ $0 }).first else {
+        let failures = zip(rows, results).filter { $1 != nil && !finalCodes.contains($1!) }
+        guard let failure = failures.first?.1 else {
             recovered()
             // There may be more than one batch.
             if rows.count == Self.batchSize { wakeup.yield() }
             return nil
         }
         if failure == DeliveryFailure.closed.code { return nil }
+        state.withLock { $0.waitingFor = Set(failures.map(\.0.service)) }
         return failed(failure, waiting: rows.count - answered.count)
     }
 
@@ -157,11 +171,23 @@ final class OutboxDrainer: Sendable {
             for (index, row) in rows.enumerated() {
                 delivery.send(row.envelope(from: instance), service: row.service) { result in
                     switch result {
-                    case .success(let reply): batch.finish(index, with: reply.header.error)
+                    case .success(let reply):
+                        self.noteRefusal(in: reply, of: row)
+                        batch.finish(index, with: reply.header.error)
                     case .failure(let failure): batch.finish(index, with: failure.code)
                     }
                 }
             }
+        }
+    }
+
+    /// Logs a receiver's `{success: false}` answer (the request is done all the same).
+    private func noteRefusal(in reply: Envelope, of row: OutboxRequest) {
+        guard let instructions = try? reply.decodeBody(as: [Instruction].self) else { return }
+        for case .ack(let ack) in instructions where ack.args.first?["success"]?.boolValue == false {
+            logger.warning("outbox: the receiver refused a request",
+                           metadata: ["id": "\(row.id)", "service": "\(row.service)", "event": "\(row.event)",
+                                      "answer": "\(ack.args.first?.jsonText ?? "")"])
         }
     }
 

@@ -151,6 +151,22 @@ struct OutboxTests {
         }
     }
 
+    @Test("a BAD_REQUEST reply is final: the row is dropped and the next request goes out at once")
+    func malformedIsDropped() async throws {
+        try await withService(asker()) { harness in
+            let sink = try await Sink(harness)
+            _ = try await harness.request(harness.event("ask", args: #"["bad"]"#))
+            #expect(await eventually { sink.requests.values.count == 1 })
+            let bad = try #require(sink.requests.values.first)
+            sink.answer(bad, error: "BAD_REQUEST")
+            #expect(await eventually { (try? await waiting(harness).isEmpty) == true })
+            _ = try await harness.request(harness.event("ask", args: #"["good"]"#))
+            #expect(await eventually { sink.requests.values.count == 2 })
+            #expect(sink.requests.values.last?.header.id != bad.header.id)
+            await sink.close()
+        }
+    }
+
     @Test("replies are taken while a handler holds the one-at-a-time loop")
     func repliesDoNotWaitForHandlers() async throws {
         let released = Recorder<Bool>()
