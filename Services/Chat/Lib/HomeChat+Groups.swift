@@ -6,9 +6,10 @@ extension HomeChat {
     /// The notification service and the name its group requests are asked under.
     static let notificationService = "notification"
 
-    /// A checked group change: the rooms before and after, the user added or kicked, the
-    /// notifications to ask for.
+    /// A checked group change: the acting member, the rooms before and after, the user added
+    /// or kicked, the notifications to ask for.
     struct GroupChange: Sendable {
+        var actor: String
         var room: HomeRoomID
         var newRoom: HomeRoomID?
         var user: String?
@@ -79,19 +80,31 @@ extension HomeChat {
             throw .invalid("newRoomID must be roomID with the new user, sorted")
         }
         let notes = try notifications(data, actor: actor, audience: newRoom)
-        return (data, GroupChange(room: room, newRoom: newRoom, user: newUser, notifications: notes))
+        return (data, GroupChange(actor: actor, room: room, newRoom: newRoom, user: newUser, notifications: notes))
     }
 
-    /// The room-list update of `createUserGroupChange` / `addUserToGroupChange`.
-    static func growthChange(_ data: JSON, _ change: GroupChange) -> JSON {
+    /// The room-list update of `createUserGroupChange` / `addUserToGroupChange`. The names are
+    /// the server's: the acting user's shown name, the new user's seeded name (the payload's
+    /// only for a user chat does not know).
+    static func growthChange(_ db: Database, _ event: Event, _ data: JSON, _ change: GroupChange) throws -> JSON {
         var fields: [String: JSON] = [:]
-        for key in ["newUsername", "currentMember", "clientUsername", "newUserPicturePath", "online"] {
+        for key in ["currentMember", "newUserPicturePath", "online"] {
             fields[key] = data[key] ?? .null
         }
+        fields["clientUsername"] = .string(try displayName(db, event, user: change.actor, claimed: data["clientUsername"]))
+        fields["newUsername"] = try knownName(db, change.user, claimed: data["newUsername"])
         fields["newUserID"] = .string(change.user ?? "")
         fields["roomID"] = .string(change.room.id)
         fields["newRoomID"] = .string(change.newRoom?.id ?? "")
         return .object(fields)
+    }
+
+    /// The seeded name of `user`; for a user chat does not know, the payload's name (a string of
+    /// at most 100 UTF-16 units), else `null`.
+    static func knownName(_ db: Database, _ user: String?, claimed: JSON?) throws -> JSON {
+        if let user, let name = try ChatStore.userName(db, id: user) { return .string(name) }
+        if let name = claimed?.stringValue, name.utf16.count <= 100 { return .string(name) }
+        return .null
     }
 
     /// `createUserGroup`: a new group conversation `newRoomID` next to the existing `roomID`;
@@ -105,7 +118,8 @@ extension HomeChat {
             guard try HomeStore.exists(db, change.room) else { throw Refusal.notFound }
             guard try HomeStore.create(db, newRoom, at: time) else { throw Refusal.invalid("The group already exists") }
             try notify(db, "createUserToGroupNotify", [:], notifications: change.notifications, ns: ns, traceparent: trace)
-            return [.emit(Emit(ns: ns, event: "createUserGroupChange", args: [growthChange(data, change)], to: members(newRoom)))]
+            return [.emit(Emit(ns: ns, event: "createUserGroupChange", args: [try growthChange(db, event, data, change)],
+                               to: members(newRoom)))]
                 + event.acknowledge([["success": true]])
         }
     }
@@ -127,7 +141,8 @@ extension HomeChat {
             try HomeStore.rename(db, from: change.room, to: newRoom)
             try notify(db, "addUserToGroupNotify", [:], notifications: change.notifications, ns: ns, traceparent: trace)
             return [
-                .emit(Emit(ns: ns, event: "addUserToGroupChange", args: [growthChange(data, change)], to: members(newRoom))),
+                .emit(Emit(ns: ns, event: "addUserToGroupChange", args: [try growthChange(db, event, data, change)],
+                           to: members(newRoom))),
                 .emit(Emit(ns: ns, event: "addUserToGroupChangeInRoom", args: [.string(newRoom.id)],
                            to: Audience(rooms: [socketRoom(change.room)]))),
             ] + event.acknowledge([["success": true]])
@@ -150,7 +165,7 @@ extension HomeChat {
             throw .invalid("firstRoomID is not a room id")
         }
         let notes = try notifications(payload, actor: actor, audience: room)
-        return (payload, GroupChange(room: room, newRoom: newRoom, user: kicked, notifications: notes))
+        return (payload, GroupChange(actor: actor, room: room, newRoom: newRoom, user: kicked, notifications: notes))
     }
 
     /// `kickUserFromGroup`: the conversation `roomID` becomes `newRoomID` (or, when that
@@ -176,7 +191,7 @@ extension HomeChat {
             }
             try notify(db, "kickUserFromGroupNotify", ids, notifications: change.notifications, ns: ns, traceparent: trace)
             var listChange = ids
-            listChange["kickedUsername"] = payload["kickedUsername"] ?? .null
+            listChange["kickedUsername"] = try knownName(db, kicked, claimed: payload["kickedUsername"])
             let inRoom: JSON = ["firstRoomID": payload["firstRoomID"] ?? .null, "kickedUserID": .string(kicked),
                                 "newRoomID": .string(newRoom.id)]
             return [
