@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Histogram
 import Synchronization
@@ -92,5 +93,54 @@ struct ProcessCPU {
             guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
             return (user + system) / hz
         }
+    }
+}
+
+/// Prints the figures of `switchboard bench chat` as a table or as one JSON object.
+struct ChatBenchReport {
+    /// The settings of the run.
+    let command: ChatBenchCommand
+    /// What was measured.
+    let result: (histogram: Histogram<UInt64>, deliveries: Int, seconds: Double, refusals: Int)
+    /// CPU seconds each server process used while measuring.
+    let cpu: [(name: String, seconds: Double)]
+
+    private var perSecond: Double { result.seconds > 0 ? Double(result.deliveries) / result.seconds : 0 }
+
+    private func cpuPerThousand(_ seconds: Double) -> Double {
+        result.deliveries > 0 ? seconds / Double(result.deliveries) * 1000 : 0
+    }
+
+    /// A heading, one row of figures (delays in microseconds), and the CPU per process.
+    var table: String {
+        let histogram = result.histogram
+        let total = cpu.map(\.seconds).reduce(0, +)
+        return [
+            "chat message:create → message:new at the other members: \(command.rooms) rooms × \(command.members) members, " +
+                "\(command.duration) s after \(command.warmup) s warm-up, \(ProcessInfo.processInfo.activeProcessorCount) cores",
+            ["DELIVERED/S", "P50 µs", "P99 µs", "MAX µs", "DELIVERED", "REFUSED", "CPU s/1000"]
+                .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined(),
+            [String(Int(perSecond.rounded())), String(histogram.valueAtPercentile(50)), String(histogram.valueAtPercentile(99)),
+             String(histogram.max), String(result.deliveries), String(result.refusals),
+             String(format: "%.3f", cpuPerThousand(total))]
+                .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined(),
+            "cpu seconds per 1000 deliveries: " + cpu.map { "\($0.name) \(String(format: "%.3f", cpuPerThousand($0.seconds)))" }
+                .joined(separator: ", "),
+        ].joined(separator: "\n")
+    }
+
+    /// The same figures as one JSON object.
+    var json: String {
+        var cpuObject: [String: JSON] = [:]
+        for process in cpu { cpuObject[process.name] = .double(cpuPerThousand(process.seconds)) }
+        let object: JSON = [
+            "rooms": .int(Int64(command.rooms)), "members": .int(Int64(command.members)),
+            "seconds": .double(result.seconds), "delivered": .int(Int64(result.deliveries)),
+            "deliveredPerSecond": .double(perSecond.rounded()), "refused": .int(Int64(result.refusals)),
+            "p50Us": .int(Int64(result.histogram.valueAtPercentile(50))),
+            "p99Us": .int(Int64(result.histogram.valueAtPercentile(99))), "maxUs": .int(Int64(result.histogram.max)),
+            "cpuSecondsPer1000": .object(cpuObject),
+        ]
+        return object.jsonText
     }
 }
