@@ -43,7 +43,7 @@ struct ChattoTests {
             #expect(message["room"] == .string(room))
             #expect(message["user"] == "alice")
             #expect(message["text"] == .string(text))
-            #expect(message["timestamp"] == .string(ChatTime.iso(eventTS + Int64(index))))
+            #expect(message["timestamp"] == .string(Timestamp.iso8601(eventTS + Int64(index))))
             #expect(ackArgs(out)?["success"] == true)
         }
         let join = try await harness.send("join room", [["roomId": .string(room), "user": "bob"]], sid: "b1")
@@ -98,7 +98,7 @@ struct ChattoTests {
         #expect(event.event == "room created")
         #expect(event.to == Audience(all: true))
         #expect(event.args.first?["name"] == "Sports")
-        #expect(event.args.first?["createdAt"] == .string(ChatTime.iso(eventTS)))
+        #expect(event.args.first?["createdAt"] == .string(Timestamp.iso8601(eventTS)))
         #expect(ackArgs(try await harness.send("create room", [["name": ""]], ack: true))?["success"] == false)
 
         _ = try await harness.send("join room", [["roomId": .string(room), "user": "alice"]], sid: "a1")

@@ -22,7 +22,7 @@ func refusalCode(_ instructions: [Instruction], sid: String = "s1") -> String? {
     guard let error = emits(instructions).first(where: { $0.event == "error" }), let payload = error.args.first else { return nil }
     #expect(error.to == Audience(sids: [sid]))
     #expect(payload.objectValue?.keys.sorted() == ["code", "error", "timestamp"])
-    #expect(payload["timestamp"] == .string(ChatTime.iso(eventTS)))
+    #expect(payload["timestamp"] == .string(Timestamp.iso8601(eventTS)))
     #expect(payload["error"]?.stringValue?.isEmpty == false)
     if let ack = ackArgs(instructions) { #expect(ack == ["success": false, "error": payload["code"] ?? .null]) }
     return payload["code"]?.stringValue

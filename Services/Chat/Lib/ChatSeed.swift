@@ -51,7 +51,7 @@ struct ChatSeed {
             let at = "chatRooms[\(index)]"
             var created = now
             if let text = entry["createdAt"]?.stringValue {
-                guard let parsed = ChatTime.parse(text) else { throw Invalid(description: "\(at).createdAt is not ISO 8601") }
+                guard let parsed = Timestamp.parse(text) else { throw Invalid(description: "\(at).createdAt is not ISO 8601") }
                 created = parsed
             }
             chatRooms.append(ChattoRoom(id: try Self.key(entry, "id", at), name: try Self.text(entry, "name", at),

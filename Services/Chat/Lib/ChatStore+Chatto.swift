@@ -9,7 +9,7 @@ struct ChattoRoom: Equatable {
     var createdAt: Int64
 
     /// `room created`'s object.
-    var json: JSON { ["_id": .string(id), "name": .string(name), "createdAt": .string(ChatTime.iso(createdAt))] }
+    var json: JSON { ["_id": .string(id), "name": .string(name), "createdAt": .string(Timestamp.iso8601(createdAt))] }
 }
 
 /// A stored Chatto message.
@@ -23,7 +23,7 @@ struct ChattoMessage: Equatable {
     /// The seed's message object: `_id, room, user, text, timestamp`.
     var json: JSON {
         ["_id": .string(id), "room": .string(room), "user": .string(user), "text": .string(text),
-         "timestamp": .string(ChatTime.iso(createdAt))]
+         "timestamp": .string(Timestamp.iso8601(createdAt))]
     }
 }
 

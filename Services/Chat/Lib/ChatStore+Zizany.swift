@@ -22,7 +22,7 @@ struct ZizanyMessage: Equatable {
     /// The seed's `message:new` object: `id, channel_id, content, created_at, updated_at, user {id, username}`.
     var json: JSON {
         ["id": .int(id), "channel_id": .int(channelID), "content": .string(content),
-         "created_at": .string(ChatTime.iso(createdAt)), "updated_at": .string(ChatTime.iso(updatedAt)),
+         "created_at": .string(Timestamp.iso8601(createdAt)), "updated_at": .string(Timestamp.iso8601(updatedAt)),
          "user": ["id": .int(userID), "username": .string(username)]]
     }
 }

@@ -75,28 +75,3 @@ public enum ChatStore {
                        arguments: [id, name])
     }
 }
-
-/// Dates as the contracts write them: ISO 8601 in UTC with milliseconds
-/// (`2026-02-02T12:00:00.000Z`).
-public enum ChatTime {
-    /// `milliseconds` since the epoch as ISO 8601 with milliseconds, in UTC.
-    public static func iso(_ milliseconds: Int64) -> String {
-        let seconds = Int(floor(Double(milliseconds) / 1000))
-        let millis = Int(milliseconds - Int64(seconds) * 1000)
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
-    }
-
-    /// Parses an ISO 8601 date with or without fractional seconds (seed documents).
-    public static func parse(_ text: String) -> Int64? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = withFraction.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        return plain.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
-    }
-}

@@ -73,7 +73,7 @@ enum HomeChat {
         var instructions: [Instruction] = []
         if let sid = event.sid {
             let payload: JSON = ["error": .string(refusal.message), "code": .string(refusal.code),
-                                 "timestamp": .string(ChatTime.iso(event.header.ts))]
+                                 "timestamp": .string(Timestamp.iso8601(event.header.ts))]
             instructions.append(.emit(Emit(ns: event.route.ns, event: "error", args: [payload], to: Audience(sids: [sid]))))
         }
         return instructions + event.acknowledge([["success": false, "error": .string(refusal.code)]])
@@ -127,12 +127,9 @@ enum HomeChat {
 
     /// `{day, month, year, time: "HH:mm"}` in UTC for `milliseconds` since the epoch.
     static func date(_ milliseconds: Int64) -> JSON {
-        var time = time_t(milliseconds / 1000)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return ["day": .int(Int64(parts.tm_mday)), "month": .int(Int64(parts.tm_mon) + 1),
-                "year": .int(Int64(parts.tm_year) + 1900),
-                "time": .string(String(format: "%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min)))]
+        let parts = Timestamp.parts(milliseconds)
+        return ["day": .int(Int64(parts.day)), "month": .int(Int64(parts.month)), "year": .int(Int64(parts.year)),
+                "time": .string(String(format: "%02d:%02d", parts.hour, parts.minute))]
     }
 }
 

@@ -197,20 +197,14 @@ enum NotificationRequests {
 
     /// The seed's notification `date` object (`{day, month, year, time: "HH:mm"}`, UTC) for `ms`.
     static func date(_ milliseconds: Int64) -> JSON {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.day, .month, .year, .hour, .minute],
-                                            from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-        let time = String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
-        return ["day": .int(Int64(parts.day ?? 0)), "month": .int(Int64(parts.month ?? 0)),
-                "year": .int(Int64(parts.year ?? 0)), "time": .string(time), "timestamp": .int(milliseconds)]
+        let parts = Timestamp.parts(milliseconds)
+        let time = String(format: "%02d:%02d", parts.hour, parts.minute)
+        return ["day": .int(Int64(parts.day)), "month": .int(Int64(parts.month)), "year": .int(Int64(parts.year)),
+                "time": .string(time), "timestamp": .int(milliseconds)]
     }
 
     /// HomeAssistant's error format `{error, code, timestamp}`, timestamp ISO 8601 UTC with ms.
     static func errorPayload(_ refusal: Refusal, ts: Int64) -> JSON {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let timestamp = formatter.string(from: Date(timeIntervalSince1970: Double(ts) / 1000))
-        return ["error": .string(refusal.message), "code": .string(refusal.code), "timestamp": .string(timestamp)]
+        ["error": .string(refusal.message), "code": .string(refusal.code), "timestamp": .string(Timestamp.iso8601(ts))]
     }
 }

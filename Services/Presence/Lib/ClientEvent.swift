@@ -99,14 +99,7 @@ enum RefusalEmit {
     /// An `error` emit to the event's socket with `code` and a human-readable `message`.
     static func make(_ event: ClientEvent, code: String, message: String) -> Instruction {
         let payload: JSON = ["error": .string(message), "code": .string(code),
-                             "timestamp": .string(timestamp(event.ts))]
+                             "timestamp": .string(Timestamp.iso8601(event.ts))]
         return .emit(Emit(ns: event.ns, event: "error", args: [payload], to: Audience(sids: [event.sid])))
-    }
-
-    /// ISO 8601 in UTC with milliseconds, e.g. `2025-10-25T14:30:00.000Z`.
-    static func timestamp(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 }
