@@ -56,14 +56,23 @@ public struct Context: Sendable {
         guard let database else { throw Failure.noDatabase }
         let eventID = self.eventID
         let attachments = reply.attachments
-        let (instructions, stored) = try await database.write { db -> ([Instruction], StoredReply) in
+        let (instructions, stored) = try await database.write { db -> ([Instruction], StoredReply?) in
             let instructions = try body(db)
+            // Without an event id (a life fact, a timer) there is no reply to remember.
+            guard let eventID else { return (instructions, nil) }
             let stored = StoredReply(body: try JSONCoding.encode(instructions), error: nil, attachments: attachments)
-            if let eventID { try SQLiteDedupStore.record(stored, for: eventID, in: db) }
+            try SQLiteDedupStore.record(stored, for: eventID, in: db)
             return (instructions, stored)
         }
-        if eventID != nil { reply.stored(stored) }
+        if let stored { reply.stored(stored) }
         return instructions
+    }
+
+    /// Runs `body` in a read transaction of the service's database (checks that need no write
+    /// and no dedup record: a repeat may simply read again).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard let database else { throw Failure.noDatabase }
+        return try await database.read(body)
     }
 
     /// Sends instructions now, outside any reply (`type: emit` on topic `edge`), with the

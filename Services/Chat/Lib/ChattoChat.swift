@@ -137,9 +137,8 @@ enum ChattoChat {
     static func typing(_ event: Event, _ context: Context) async throws -> [Instruction] {
         let (roomID, sid) = try target(event)
         let user = try sender(event, claimed: event.args.first?["user"])
-        guard let database = context.database else { throw Context.Failure.noDatabase }
         let edge = edgeID(event)
-        let presence = try await database.read { db in try ChatStore.chattoPresence(db, edge: edge, sid: sid, room: roomID) }
+        let presence = try await context.read { db in try ChatStore.chattoPresence(db, edge: edge, sid: sid, room: roomID) }
         guard let presence, presence.user == user else { throw Failure.notInRoom }
         return [.emit(Emit(ns: event.route.ns, event: "typing", args: [["roomId": .string(roomID), "user": .string(user)]],
                            to: Audience(rooms: [socketRoom(roomID)]), except: Exclusion(sids: [sid])))]
@@ -220,20 +219,16 @@ extension ChattoChat {
     /// Forgets the rooms of socket `sid` of `edge` (every socket of it when `sid` is `nil`)
     /// and tells the rooms.
     static func leaveAll(_ context: Context, edge: String, sid: String?) async throws -> [Instruction] {
-        guard let database = context.database else { throw Context.Failure.noDatabase }
-        let left = try await database.write { db in try ChatStore.leaveChattoRooms(db, edge: edge, sid: sid) }
-        return left.map(leftRoom)
+        try await context.write { db in try ChatStore.leaveChattoRooms(db, edge: edge, sid: sid).map(leftRoom) }
     }
 
     /// Forgets the rooms of the sockets of `edge` that are not `live` any more, and tells the rooms.
     static func leaveGone(_ context: Context, edge: String, live: Set<String>) async throws -> [Instruction] {
-        guard let database = context.database else { throw Context.Failure.noDatabase }
-        let left = try await database.write { db in
+        try await context.write { db in
             let recorded = try String.fetchAll(db, sql: "SELECT DISTINCT sid FROM chatto_presence WHERE edge = ?",
                                                arguments: [edge])
             return try recorded.filter { !live.contains($0) }
-                .flatMap { try ChatStore.leaveChattoRooms(db, edge: edge, sid: $0) }
+                .flatMap { try ChatStore.leaveChattoRooms(db, edge: edge, sid: $0) }.map(leftRoom)
         }
-        return left.map(leftRoom)
     }
 }

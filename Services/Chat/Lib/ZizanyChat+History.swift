@@ -29,9 +29,8 @@ extension ZizanyChat {
         guard let channelID = request?["params"]?["id"]?.stringValue.flatMap({ Int64($0) }),
               let page = HistoryPage(query: request?["query"])
         else { return respond(event, context, status: 400, ["code": "E_VALIDATION"]) }
-        guard let database = context.database else { throw Context.Failure.noDatabase }
         do {
-            let messages = try await database.read { db in
+            let messages = try await context.read { db in
                 try checkChannel(db, channelID, user: user)
                 return try ChatStore.messages(db, channel: channelID, before: page.before, limit: page.limit + 1)
             }

@@ -75,7 +75,7 @@ enum ZizanyChat {
     static func serverJoin(_ event: Event, _ context: Context) async throws -> [Instruction] {
         let user = try member(event)
         let server = try id(event.args.first?["serverId"])
-        let allowed = try await read(context) { db in try ChatStore.isMember(db, server: server, user: user.id) }
+        let allowed = try await context.read { db in try ChatStore.isMember(db, server: server, user: user.id) }
         guard allowed, let sid = event.sid else { throw Failure.forbidden }
         let ns = event.route.ns
         return [.join(Membership(ns: ns, rooms: ["server:\(server)"], sids: [sid])),
@@ -88,7 +88,7 @@ enum ZizanyChat {
         let user = try member(event)
         let channelID = try id(event.args.first?["channelId"])
         let sid = try socket(event)
-        try await read(context) { db in try checkChannel(db, channelID, user: user.id) }
+        try await context.read { db in try checkChannel(db, channelID, user: user.id) }
         let ns = event.route.ns
         return [.join(Membership(ns: ns, rooms: ["channel:\(channelID)"], sids: [sid])),
                 .emit(Emit(ns: ns, event: "channel:joined", args: [["channelId": .int(channelID)]],
@@ -101,7 +101,7 @@ enum ZizanyChat {
         let user = try member(event)
         let channelID = try id(event.args.first?["channelId"])
         let sid = try socket(event)
-        let username = try await read(context) { db in
+        let username = try await context.read { db in
             try checkChannel(db, channelID, user: user.id)
             return try displayName(db, user)
         }
@@ -166,11 +166,6 @@ enum ZizanyChat {
         return try ChatStore.userName(db, id: String(user.id)) ?? "user \(user.id)"
     }
 
-    /// A read on the service's database.
-    static func read<T: Sendable>(_ context: Context, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        guard let database = context.database else { throw Context.Failure.noDatabase }
-        return try await database.read(body)
-    }
 }
 
 extension ZizanyChat {

@@ -125,11 +125,10 @@ public enum NotificationService {
     /// `notification:read {id}`: only the recipient may mark it (the authenticated user; an
     /// anonymous socket where the namespace trusts payloads, when it is in `user:{recipient}`).
     static func markRead(_ event: Event, _ context: Context, book: NotificationBook) async throws -> [Instruction] {
-        guard let database = context.database else { throw Context.Failure.noDatabase }
         let ns = event.route.ns
         do {
             let id = try NotificationRequests.readID(event.args)
-            guard let notification = try await database.read({ try NotificationStore.notification($0, id: id) }),
+            guard let notification = try await context.read({ try NotificationStore.notification($0, id: id) }),
                   notification.ns == ns
             else { throw Refusal.notFound }
             if let user = event.user?.id {
