@@ -59,16 +59,15 @@ extension ChatStore {
     /// Stores a message of `user` in `room` with a new id.
     static func insertChattoMessage(_ db: Database, room: String, user: String, text: String,
                                     at time: Int64) throws -> ChattoMessage {
-        let seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM chatto_message") ?? 0) + 1
         let message = ChattoMessage(id: objectID(at: time), room: room, user: user, text: text, createdAt: time)
-        try db.execute(sql: "INSERT INTO chatto_message (id, seq, room_id, user, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [message.id, seq, room, user, text, time])
+        try db.execute(sql: "INSERT INTO chatto_message (id, room_id, user, text, created_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [message.id, room, user, text, time])
         return message
     }
 
     /// The newest `limit` messages of `room`, oldest first.
     static func chattoHistory(_ db: Database, room: String, limit: Int) throws -> [ChattoMessage] {
-        try Row.fetchAll(db, sql: "SELECT * FROM chatto_message WHERE room_id = ? ORDER BY seq DESC LIMIT ?",
+        try Row.fetchAll(db, sql: "SELECT * FROM chatto_message WHERE room_id = ? ORDER BY rowid DESC LIMIT ?",
                          arguments: [room, limit])
             .reversed()
             .map { ChattoMessage(id: $0["id"], room: $0["room_id"], user: $0["user"], text: $0["text"],

@@ -46,13 +46,13 @@ public enum ChatStore {
             }
             try db.create(table: "chatto_message") { table in
                 table.primaryKey("id", .text)
-                table.column("seq", .integer).notNull().unique()
                 table.column("room_id", .text).notNull()
                 table.column("user", .text).notNull()
                 table.column("text", .text).notNull()
                 table.column("created_at", .integer).notNull()
             }
-            try db.create(index: "chatto_message_history", on: "chatto_message", columns: ["room_id", "seq"])
+            // With the implicit rowid (the order of insertion) this index serves a room's history.
+            try db.create(index: "chatto_message_history", on: "chatto_message", columns: ["room_id"])
             try db.create(table: "chatto_presence") { table in
                 table.column("edge", .text).notNull()
                 table.column("sid", .text).notNull()
