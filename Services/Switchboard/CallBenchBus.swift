@@ -132,14 +132,21 @@ struct ProcessUsage: Sendable {
 
     /// Reads them for `pid` now.
     init(pid: Int32) throws {
+        cpuSeconds = try Self.cpuSeconds(of: pid)
+        residentBytes = try EdgeBenchCommand.residentBytes(of: pid)
+    }
+
+    /// User + system CPU seconds `pid` has used so far.
+    static func cpuSeconds(of pid: Int32) throws -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")")
         else { throw BenchFailure(description: "cannot read /proc/\(pid)/stat") }
         // After the command name: state is field 3, utime and stime are fields 14 and 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-        cpuSeconds = ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
-        residentBytes = try EdgeBenchCommand.residentBytes(of: pid)
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw BenchFailure(description: "unexpected /proc/\(pid)/stat")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Contracts
-import Crypto
 import Foundation
 import Histogram
 import NIOPosix
@@ -113,16 +112,7 @@ struct CallBenchCommand: AsyncParsableCommand {
 
     /// The `auth` object of a CONNECT packet for `id` in `role`: `{"token":"<HS256 JWT>"}`.
     func auth(id: String, role: String) -> String {
-        func base64URL(_ data: some DataProtocol) -> String {
-            Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        }
-        let header = base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let claims: JSON = ["id": .string(id), "role": .string(role), "name": .string(id)]
-        let signed = header + "." + base64URL(Data(claims.jsonText.utf8))
-        let key = SymmetricKey(data: Data(jwtSecret.utf8))
-        let signature = HMAC<SHA256>.authenticationCode(for: Data(signed.utf8), using: key)
-        return #"{"token":"\#(signed).\#(base64URL(Data(signature)))"}"#
+        connectAuth(claims: ["id": .string(id), "role": .string(role), "name": .string(id)], secret: jwtSecret)
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Contracts
-import Crypto
 import Foundation
 import NIOCore
 import NIOPosix
@@ -15,7 +14,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
         commandName: "chat",
         abstract: "Zizany message:create → message:new delivery rate and delay through the system.",
         discussion: """
-            Seeds (with `switchboard seed`) users idBase+0… and, per room r, a server and channel \
+            Seeds (as `switchboard seed` does) users idBase+0… and, per room r, a server and channel \
             idBase+r with its members; connects each member to `/` with a JWT (`{"token"}`, HS256 with \
             --jwt-secret, the edge's default development secret unless given), joins `server:{id}` and \
             `channel:{id}`, then runs the closed loop for --warmup + --duration seconds. The delay of \
@@ -47,7 +46,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
     /// Seeds, connects, runs the loop, prints the report; exits 2 when something was refused.
     func run() async throws {
         _ = raiseOpenFileLimit()
-        try seed()
+        try await seed()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: client.threads)
         let dialer = client.dialer(group: group)
         let tally = ChatBenchTally()
@@ -92,7 +91,9 @@ struct ChatBenchCommand: AsyncParsableCommand {
             var next = 0
             func start() {
                 let member = all[next]
-                let auth = "{\"token\":\"\(token(user: idBase + Int64(member.index)))\"}"
+                let user = idBase + Int64(member.index)
+                let auth = connectAuth(claims: ["id": .string(String(user)), "name": .string("bench \(member.index)")],
+                                       secret: jwtSecret)
                 tasks.addTask {
                     member.connection = try await dialer.openRetrying(load: nil, onEvent: { member.received($0) },
                                                                       joins: [.init(namespace: "/", auth: auth)])
@@ -109,8 +110,8 @@ struct ChatBenchCommand: AsyncParsableCommand {
         return all
     }
 
-    /// The seed document of the rooms, loaded with `switchboard seed` (this same executable).
-    private func seed() throws {
+    /// Seeds the rooms' users, servers, channels and memberships, as `switchboard seed` does.
+    private func seed() async throws {
         let users = (0..<(rooms * members)).map { index -> JSON in
             ["id": .int(idBase + Int64(index)), "name": .string("bench \(index)")]
         }
@@ -123,30 +124,9 @@ struct ChatBenchCommand: AsyncParsableCommand {
         }
         let document: JSON = ["users": .array(users), "servers": .array(servers), "channels": .array(channels),
                               "memberships": .array(memberships)]
-        let path = NSTemporaryDirectory() + "switchboard-bench-chat-\(getpid()).json"
-        try JSONCoding.encode(document).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["seed", path, "--publish", bus.publish, "--subscribe", bus.subscribe]
-        process.standardOutput = FileHandle.standardError
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw EdgeBenchFailure(description: "switchboard seed failed (exit \(process.terminationStatus))")
+        let failures = try await SeedCommand.deliver(document, bus: bus, waitMs: 2500, timeoutMs: 10_000) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-    }
-
-    /// An HS256 JWT for `user`, as the edge's `jwt` auth reads it (`id`, `name`).
-    func token(user: Int64) -> String {
-        func base64URL(_ data: Data) -> String {
-            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                .replacingOccurrences(of: "=", with: "")
-        }
-        let header = base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let claims = base64URL(Data(#"{"id":"\#(user)","name":"bench \#(user - idBase)"}"#.utf8))
-        let signature = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(claims)".utf8),
-                                                        using: SymmetricKey(data: Data(jwtSecret.utf8)))
-        return "\(header).\(claims).\(base64URL(Data(signature)))"
+        guard failures == 0 else { throw EdgeBenchFailure(description: "the seed was not taken by every service") }
     }
 }

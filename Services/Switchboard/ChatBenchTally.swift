@@ -81,18 +81,9 @@ struct ProcessCPU {
         }
     }
 
-    /// CPU seconds each process has used so far.
+    /// CPU seconds each process has used so far (0 for one that is gone).
     func read() -> [Double] {
-        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return processes.map { process in
-            guard let stat = try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")")
-            else { return 0 }
-            // Fields after the command name: state is field 3; utime and stime are 14 and 15.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-            return (user + system) / hz
-        }
+        processes.map { (try? ProcessUsage.cpuSeconds(of: $0.pid)) ?? 0 }
     }
 }
 

@@ -38,7 +38,16 @@ struct SeedCommand: AsyncParsableCommand {
             throw ValidationError("\(file) is not JSON: \(error)")
         }
         guard document.objectValue != nil else { throw ValidationError("\(file): the seed document must be an object") }
+        let failures = try await Self.deliver(document, bus: bus, waitMs: waitMs, timeoutMs: timeoutMs, report: emitLine)
+        if failures > 0 { throw ExitCode(2) }
+    }
 
+    /// Gives `document` to every service whose hello announces ("", "seed") within `waitMs`,
+    /// waits up to `timeoutMs` for each answer and reports one line per service; returns how
+    /// many services did not answer ok. Throws `ExitCode(3)` when no service takes seeds.
+    static func deliver(_ document: JSON, bus: BusOptions, waitMs: Int, timeoutMs: Int,
+                        report: @escaping @Sendable (String) -> Void) async throws -> Int
+    {
         let logger = Logger(label: "seed")
         let connection = try BusConnection(configuration: bus.connectionConfiguration(), logger: logger)
         let instance = "switchboard-\(MessageID.shortSuffix())"
@@ -66,7 +75,7 @@ struct SeedCommand: AsyncParsableCommand {
             if !services.isEmpty && milliseconds(since: start) >= 1200 { break }
         }
         guard !services.isEmpty else {
-            emitLine("no service takes seeds (none announced \"\" seed within \(waitMs) ms)")
+            report("no service takes seeds (none announced \"\" seed within \(waitMs) ms)")
             await connection.close()
             throw ExitCode(3)
         }
@@ -98,25 +107,25 @@ struct SeedCommand: AsyncParsableCommand {
                 switch result {
                 case .failure(let failure):
                     failures += 1
-                    emitLine("\(service): FAILED \(failure.code)")
+                    report("\(service): FAILED \(failure.code)")
                 case .success(let reply):
                     if let error = reply.header.error {
                         failures += 1
-                        emitLine("\(service): FAILED \(error)")
+                        report("\(service): FAILED \(error)")
                         continue
                     }
                     let answer = Self.ackArgument(of: reply)
                     if answer?["ok"]?.boolValue == false {
                         failures += 1
-                        emitLine("\(service): REFUSED \(answer?["error"]?.stringValue ?? answer?.jsonText ?? "")")
+                        report("\(service): REFUSED \(answer?["error"]?.stringValue ?? answer?.jsonText ?? "")")
                     } else {
-                        emitLine("\(service): ok \(answer?.jsonText ?? "")")
+                        report("\(service): ok \(answer?.jsonText ?? "")")
                     }
                 }
             }
         }
         await connection.close()
-        if failures > 0 { throw ExitCode(2) }
+        return failures
     }
 
     /// The first argument of the reply's `ack` instruction, if it has one.

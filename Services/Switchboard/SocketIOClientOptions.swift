@@ -1,4 +1,6 @@
 import ArgumentParser
+import Contracts
+import Crypto
 import Foundation
 import NIOPosix
 
@@ -30,4 +32,16 @@ struct SocketIOClientOptions: ParsableArguments {
     func dialer(group: MultiThreadedEventLoopGroup) -> EdgeBenchDialer {
         EdgeBenchDialer(group: group, host: target.host, port: target.port, path: path, attempts: attempts)
     }
+}
+
+/// The `auth` object of a CONNECT packet carrying an HS256 JWT of `claims` signed with `secret`,
+/// as the edge's `jwt` auth checks it: `{"token":"<header>.<claims>.<signature>"}`.
+func connectAuth(claims: JSON, secret: String) -> String {
+    func base64URL(_ data: some DataProtocol) -> String {
+        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+    let signed = base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + base64URL(Data(claims.jsonText.utf8))
+    let signature = HMAC<SHA256>.authenticationCode(for: Data(signed.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+    return #"{"token":"\#(signed).\#(base64URL(Data(signature)))"}"#
 }
