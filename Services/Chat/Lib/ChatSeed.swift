@@ -2,7 +2,8 @@ import Contracts
 import GRDB
 
 /// The chat service's part of a seed document (docs/seed.md): `users`, Zizany's `servers`,
-/// `channels` and `memberships`, Chatto's `chatRooms`. Other members are ignored.
+/// `channels` and `memberships`, Chatto's `chatRooms`, HomeAssistant's `conversations`. Other
+/// members are ignored.
 struct ChatSeed {
     /// Why a document was refused; nothing of it is applied.
     struct Invalid: Error, Equatable, CustomStringConvertible {
@@ -22,6 +23,7 @@ struct ChatSeed {
     var channels: [(id: Int64, server: Int64, name: String)] = []
     var memberships: [MembershipChange] = []
     var chatRooms: [ChattoRoom] = []
+    var conversations: [HomeRoomID] = []
 
     /// Reads the members; any malformed entry refuses the whole document.
     init(document: JSON, now: Int64) throws(Invalid) {
@@ -57,13 +59,19 @@ struct ChatSeed {
             chatRooms.append(ChattoRoom(id: try Self.key(entry, "id", at), name: try Self.text(entry, "name", at),
                                         createdAt: created))
         }
+        for (index, entry) in try Self.list(document, "conversations").enumerated() {
+            guard let room = HomeRoomID(entry["roomID"]) else {
+                throw Invalid(description: "conversations[\(index)].roomID is not a room id like \"1:2\"")
+            }
+            conversations.append(room)
+        }
     }
 
     /// Counts for the seed's answer.
     var counts: [String: JSON] {
         ["users": .int(Int64(users.count)), "servers": .int(Int64(servers.count)),
          "channels": .int(Int64(channels.count)), "memberships": .int(Int64(memberships.count)),
-         "chatRooms": .int(Int64(chatRooms.count))]
+         "chatRooms": .int(Int64(chatRooms.count)), "conversations": .int(Int64(conversations.count))]
     }
 
     private static func list(_ document: JSON, _ key: String) throws(Invalid) -> [JSON] {

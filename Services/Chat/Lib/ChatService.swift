@@ -52,9 +52,8 @@ public enum ChatService {
     /// `server:{id}`; a removed member's sockets leave the server's rooms).
     static func seed(_ event: Event, _ context: Context, namespaces: [String]) async throws -> [Instruction] {
         do {
-            let document = event.args.first ?? .null
-            let parsed = try ChatSeed(document: document, now: event.header.ts)
-            let outcome = try await applySeed(parsed, document, event, context, namespaces: namespaces)
+            let parsed = try ChatSeed(document: event.args.first ?? .null, now: event.header.ts)
+            let outcome = try await applySeed(parsed, event, context, namespaces: namespaces)
             if !outcome.emits.isEmpty { context.emit(outcome.emits) }
             return outcome.reply
         } catch let invalid as ChatSeed.Invalid {
@@ -63,10 +62,8 @@ public enum ChatService {
         }
     }
 
-    /// Stores `seed` (and HomeAssistant's part of `document`) with the reply; returns the reply
-    /// and the emits to publish once committed.
-    static func applySeed(_ seed: ChatSeed, _ document: JSON, _ event: Event, _ context: Context,
-                          namespaces: [String]) async throws
+    /// Stores `seed` with the reply; returns the reply and the emits to publish once committed.
+    static func applySeed(_ seed: ChatSeed, _ event: Event, _ context: Context, namespaces: [String]) async throws
         -> (reply: [Instruction], emits: [Instruction])
     {
         let emitted = Mutex<[Instruction]>([])
@@ -93,9 +90,9 @@ public enum ChatService {
                 emits += try ZizanyChat.membershipChanged(db, change, namespaces: namespaces)
             }
             for room in seed.chatRooms { try ChatStore.upsertChattoRoom(db, room) }
-            let home = try HomeChat.seed(db, document)
+            for room in seed.conversations { try HomeStore.create(db, room, at: event.header.ts) }
             emitted.withLock { $0 = emits }
-            var answer = seed.counts.merging(home) { $1 }
+            var answer = seed.counts
             answer["ok"] = true
             answer["service"] = "chat"
             return event.acknowledge([.object(answer)])

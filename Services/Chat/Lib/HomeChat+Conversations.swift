@@ -102,7 +102,7 @@ extension HomeChat {
             guard exists || incoming.room.members.count == 2 else { throw Refusal.notFound }
             let name = try displayName(db, event, user: incoming.sender, claimed: incoming.claimedName)
             let created = try HomeStore.create(db, incoming.room, at: time)
-            let (_, unread) = try HomeStore.insertMessage(db, room: incoming.room, sender: incoming.sender,
+            let unread = try HomeStore.insertMessage(db, room: incoming.room, sender: incoming.sender,
                                                           senderName: name, text: incoming.text, at: time)
             var instructions: [Instruction] = []
             if created, let sid = event.sid {

@@ -35,12 +35,6 @@ enum HomeChat {
         HomeStore.migrations(&migrator)
     }
 
-    /// The seed's HomeAssistant member `conversations`, inside the seed's transaction; returns
-    /// the counts for the seed's answer.
-    static func seed(_ db: Database, _ document: JSON) throws -> [String: JSON] {
-        try HomeStore.seed(db, document, now: Clock.millisecondsSinceEpoch())
-    }
-
     /// Registers HomeAssistant's chat events on `ns`.
     static func register(_ definition: inout ServiceDefinition, ns: String) {
         let handlers: [(String, Handler)] = [

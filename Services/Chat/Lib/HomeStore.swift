@@ -72,25 +72,21 @@ enum HomeStore {
     }
 
     /// Stores a message and adds one to the unread count of every member but the sender;
-    /// returns the message and the new counts by recipient.
+    /// returns the new counts by recipient.
     static func insertMessage(_ db: Database, room: HomeRoomID, sender: String, senderName: String, text: String,
-                              at time: Int64) throws -> (message: Message, unread: [String: Int64])
+                              at time: Int64) throws -> [String: Int64]
     {
         try db.execute(sql: """
             INSERT INTO home_message (room_id, sender, sender_name, text, created_at) VALUES (?, ?, ?, ?, ?)
             """, arguments: [room.id, sender, senderName, text, time])
-        let message = Message(id: db.lastInsertedRowID, room: room.id, sender: sender, senderName: senderName,
-                              text: text, createdAt: time)
         var unread: [String: Int64] = [:]
         for recipient in room.members where recipient != sender {
-            try db.execute(sql: """
+            unread[recipient] = try Int64.fetchOne(db, sql: """
                 INSERT INTO home_unread (room_id, user_id, count) VALUES (?, ?, 1)
-                ON CONFLICT(room_id, user_id) DO UPDATE SET count = count + 1
-                """, arguments: [room.id, recipient])
-            unread[recipient] = try Int64.fetchOne(db, sql: "SELECT count FROM home_unread WHERE room_id = ? AND user_id = ?",
-                                                   arguments: [room.id, recipient]) ?? 1
+                ON CONFLICT(room_id, user_id) DO UPDATE SET count = count + 1 RETURNING count
+                """, arguments: [room.id, recipient]) ?? 1
         }
-        return (message, unread)
+        return unread
     }
 
     /// Sets `user`'s unread count in `room` back to zero (the user opened the conversation).
@@ -114,17 +110,4 @@ enum HomeStore {
         }
     }
 
-    /// The seed's `conversations` member (docs/seed.md): `[{roomID: "1:2"}, …]`, created when
-    /// missing; a malformed entry refuses the whole document. Returns the counts for the answer.
-    static func seed(_ db: Database, _ document: JSON, now: Int64) throws -> [String: JSON] {
-        guard let value = document["conversations"], !value.isNull else { return ["conversations": 0] }
-        guard let entries = value.arrayValue else { throw ChatSeed.Invalid(description: "conversations is not an array") }
-        for (index, entry) in entries.enumerated() {
-            guard let room = HomeRoomID(entry["roomID"]) else {
-                throw ChatSeed.Invalid(description: "conversations[\(index)].roomID is not a room id like \"1:2\"")
-            }
-            try create(db, room, at: now)
-        }
-        return ["conversations": .int(Int64(entries.count))]
-    }
 }
