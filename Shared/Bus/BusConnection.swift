@@ -30,7 +30,9 @@ public enum Subscription: Hashable, Sendable {
 /// A process's connection to the bus: one PUB socket to the bus's XSUB side and one SUB socket
 /// to its XPUB side, owned by one dedicated thread (`zmq_poll` over the SUB socket and an
 /// inproc wake-up socket). Any thread or task may publish without blocking; received messages
-/// arrive on ``messages`` without polling.
+/// arrive on ``messages`` (one by one) or ``batches`` (all that one wake-up found) without
+/// polling. A wake-up of the bus thread sends every queued publish and reads every waiting
+/// message (up to 1,024), so a burst costs one hand-off each way, not one per message.
 public final class BusConnection: Sendable {
     /// Where the bus is and how the sockets behave.
     public struct Configuration: Sendable {
@@ -62,6 +64,7 @@ public final class BusConnection: Sendable {
 
     private enum Command {
         case send([Data])
+        case sendAll([[Data]])
         case subscribe(Subscription)
         case unsubscribe(Subscription)
         case close
@@ -74,9 +77,10 @@ public final class BusConnection: Sendable {
         var finished = false
     }
 
-    /// Every received message that matches a subscription, in arrival order.
-    public let messages: AsyncStream<Envelope>
-    private let continuation: AsyncStream<Envelope>.Continuation
+    /// Every received message that matches a subscription, one wake-up's worth at a time.
+    public let batches: BusBatches
+    private let continuation: AsyncStream<[Envelope]>.Continuation
+    private let receiveBufferLimit: Int?
     private let outbox = Mutex(Outbox())
     private let context: ZMQContext
     private let sockets: Mutex<Sockets>
@@ -127,17 +131,30 @@ public final class BusConnection: Sendable {
         }
         sockets = Mutex(opened.0)
         wake = Mutex(opened.1)
-        let policy: AsyncStream<Envelope>.Continuation.BufferingPolicy =
-            configuration.receiveBufferLimit.map { .bufferingOldest($0) } ?? .unbounded
-        (messages, continuation) = AsyncStream.makeStream(of: Envelope.self, bufferingPolicy: policy)
+        receiveBufferLimit = configuration.receiveBufferLimit
+        let (stream, continuation) = AsyncStream.makeStream(of: [Envelope].self)
+        self.continuation = continuation
+        batches = BusBatches(stream: stream, backlog: ReceiveBacklog())
         let thread = Thread { [self] in runLoop() }
         thread.name = "switchboard-bus"
         thread.start()
     }
 
+    /// Every received message that matches a subscription, one by one, in arrival order.
+    public var messages: BusMessages { BusMessages(batches: batches) }
+
     /// Queues `envelope` for publishing. Never blocks; safe from any thread or event loop.
     public func publish(_ envelope: Envelope) {
         enqueue(.send(envelope.encode()))
+    }
+
+    /// Queues `envelopes` for publishing, in order, with at most one wake-up of the bus thread.
+    public func publish(_ envelopes: [Envelope]) {
+        switch envelopes.count {
+        case 0: return
+        case 1: publish(envelopes[0])
+        default: enqueue(.sendAll(envelopes.map { $0.encode() }))
+        }
     }
 
     /// Starts receiving messages that match `subscription`.
@@ -241,6 +258,11 @@ extension BusConnection {
             case .send(let frames):
                 try pub.send(frames)
                 published.wrappingAdd(1, ordering: .relaxed)
+            case .sendAll(let messages):
+                for frames in messages {
+                    try pub.send(frames)
+                    published.wrappingAdd(1, ordering: .relaxed)
+                }
             case .subscribe(let subscription):
                 try sub.set(ZMQ_SUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
                 subscriptions[subscription, default: 0] += 1
@@ -257,8 +279,12 @@ extension BusConnection {
         return true
     }
 
-    /// Receives what is waiting, at most a batch, so queued commands are not starved.
+    /// Receives what is waiting, at most 1,024 messages so queued commands are not starved,
+    /// and hands them to the consumer as one batch. Past `receiveBufferLimit` messages waiting
+    /// for the consumer, newer ones are dropped and counted.
     private func drain(_ sub: ZMQSocket, subscriptions: [Subscription: Int]) {
+        var batch: [Envelope] = []
+        defer { deliver(batch) }
         for _ in 0..<1024 {
             let frames: [Data]
             do {
@@ -283,11 +309,20 @@ extension BusConnection {
                 logger.warning("dropped a malformed bus message: \(error)")
                 continue
             }
-            if case .dropped = continuation.yield(envelope) {
+            if let limit = receiveBufferLimit,
+               batches.backlog.count.load(ordering: .relaxed) + batch.count >= limit
+            {
                 dropped.wrappingAdd(1, ordering: .relaxed)
             } else {
-                received.wrappingAdd(1, ordering: .relaxed)
+                batch.append(envelope)
             }
         }
+    }
+
+    private func deliver(_ batch: [Envelope]) {
+        guard !batch.isEmpty else { return }
+        batches.backlog.count.wrappingAdd(batch.count, ordering: .relaxed)
+        continuation.yield(batch)
+        received.wrappingAdd(batch.count, ordering: .relaxed)
     }
 }
