@@ -11,6 +11,9 @@ public struct Context: Sendable {
     public enum Failure: Error, Equatable {
         /// ``Context/write(_:)`` on a service defined without a database.
         case noDatabase
+        /// ``Context/write(_:)`` in a handler declared `pure`, whose replies are remembered in
+        /// memory only.
+        case pureHandler
     }
 
     /// Logger with the event's id and name attached.
@@ -24,6 +27,10 @@ public struct Context: Sendable {
     let eventID: String?
     let reply = ReplyRecord()
     let publish: @Sendable ([Instruction], [Data], String?) -> Void
+    /// The batch's shared transaction, when the runtime handles a batch (group commit).
+    let transaction: BatchTransaction?
+    /// The handler was declared pure: it may not write.
+    let isPure: Bool
 
     /// A context for one event (tests build it directly).
     public init(logger: Logger, instance: String, database: (any DatabaseWriter)?, eventID: String?,
@@ -36,6 +43,23 @@ public struct Context: Sendable {
         self.eventID = eventID
         self.traceparent = traceparent
         self.publish = publish
+        transaction = nil
+        isPure = false
+    }
+
+    /// A context for one message of a batch: writes and reads go through `transaction`.
+    init(logger: Logger, instance: String, database: (any DatabaseWriter)?, eventID: String?,
+         traceparent: String?, transaction: BatchTransaction?, isPure: Bool,
+         publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void)
+    {
+        self.logger = logger
+        self.instance = instance
+        self.database = database
+        self.eventID = eventID
+        self.traceparent = traceparent
+        self.publish = publish
+        self.transaction = transaction
+        self.isPure = isPure
     }
 
     /// Adds a binary attachment to this event's reply; returns the placeholder to put in an
@@ -52,11 +76,16 @@ public struct Context: Sendable {
     /// them; if it returns something else or throws afterwards, the stored reply still wins.
     /// A request to another service that is part of the work goes in with ``Outbox/enqueue(_:service:event:args:traceparent:)``
     /// inside `body`: it commits with the work and is sent once the transaction committed.
+    ///
+    /// When the runtime handles a batch of events, `body` runs in a savepoint of the batch's
+    /// one transaction (group commit): a throw rolls back this write alone, and the reply is
+    /// published once the whole batch committed.
     public func write(_ body: @escaping @Sendable (Database) throws -> [Instruction]) async throws -> [Instruction] {
         guard let database else { throw Failure.noDatabase }
+        guard !isPure else { throw Failure.pureHandler }
         let eventID = self.eventID
         let attachments = reply.attachments
-        let (instructions, stored) = try await database.write { db -> ([Instruction], StoredReply?) in
+        let work: @Sendable (Database) throws -> ([Instruction], StoredReply?) = { db in
             let instructions = try body(db)
             // Without an event id (a life fact, a timer) there is no reply to remember.
             guard let eventID else { return (instructions, nil) }
@@ -64,14 +93,22 @@ public struct Context: Sendable {
             try SQLiteDedupStore.record(stored, for: eventID, in: db)
             return (instructions, stored)
         }
+        reply.wrote()
+        let (instructions, stored) = if let transaction {
+            try await transaction.write(work)
+        } else {
+            try await database.write(work)
+        }
         if let stored { reply.stored(stored) }
         return instructions
     }
 
     /// Runs `body` in a read transaction of the service's database (checks that need no write
-    /// and no dedup record: a repeat may simply read again).
+    /// and no dedup record: a repeat may simply read again). Within a batch it reads on the
+    /// batch's connection, so it sees what earlier events of the batch wrote.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard let database else { throw Failure.noDatabase }
+        if let transaction, transaction.isOpen { return try await transaction.read(body) }
         return try await database.read(body)
     }
 
@@ -82,11 +119,13 @@ public struct Context: Sendable {
     }
 }
 
-/// What one event's reply has gathered: attachments, and the reply ``Context/write(_:)`` stored.
+/// What one event's reply has gathered: attachments, whether it wrote, and the reply
+/// ``Context/write(_:)`` stored.
 final class ReplyRecord: Sendable {
     private struct State {
         var attachments: [Data] = []
         var stored: StoredReply?
+        var wrote = false
     }
 
     private let state = Mutex(State())
@@ -103,56 +142,10 @@ final class ReplyRecord: Sendable {
     func stored(_ reply: StoredReply) { state.withLock { $0.stored = reply } }
 
     var storedReply: StoredReply? { state.withLock { $0.stored } }
-}
 
-/// A service: its name, its handlers, the life facts it wants and its database.
-public struct ServiceDefinition: Sendable {
-    /// Service name: topic `svc.<name>`, file `<name>.sqlite`.
-    public var name: String
-    /// Handlers by `(namespace, event)`, announced in hello.
-    public private(set) var handlers: [Route: Handler] = [:]
-    /// Life facts wanted, with their handler.
-    public private(set) var lifeHandlers: [LifeFactKind: Handler] = [:]
-    /// Migrations of the service's SQLite file; `nil` for a service without a database
-    /// (its dedup store is then bounded memory).
-    public var migrations: (@Sendable (inout DatabaseMigrator) -> Void)?
-    /// Runs once the service's subscriptions are live and before it announces itself: events
-    /// are not answered until it returns (their publishers send them again once the service
-    /// says hello), while life facts and hellos keep flowing, e.g. to rebuild state.
-    public var onStart: (@Sendable (ServiceControl) async throws -> Void)?
-    /// Handlers for instances of other services that stopped saying hello (3 intervals), by
-    /// service name; the event's `args` hold the gone instance's hello.
-    public private(set) var goneHandlers: [String: Handler] = [:]
-    /// Long-running work started once the service is ready, cancelled at shutdown.
-    public private(set) var backgroundTasks: [@Sendable (ServiceControl) async -> Void] = []
+    /// Notes that the handler began a write (which commits or fails with its batch).
+    func wrote() { state.withLock { $0.wrote = true } }
 
-    /// A definition with no handlers yet.
-    public init(name: String) {
-        self.name = name
-    }
-
-    /// Handles `event` on namespace `ns`.
-    public mutating func on(_ ns: String, _ event: String, _ handler: @escaping Handler) {
-        handlers[Route(ns: ns, event: event)] = handler
-    }
-
-    /// Handles life facts of `kind`; the event's `args` hold the fact object.
-    public mutating func onLife(_ kind: LifeFactKind, _ handler: @escaping Handler) {
-        lifeHandlers[kind] = handler
-    }
-
-    /// Handles an instance of `service` going silent; its instructions go out as an `emit`.
-    public mutating func onGone(_ service: String, _ handler: @escaping Handler) {
-        goneHandlers[service] = handler
-    }
-
-    /// Runs `task` from readiness until shutdown (e.g. a timer loop that emits).
-    public mutating func background(_ task: @escaping @Sendable (ServiceControl) async -> Void) {
-        backgroundTasks.append(task)
-    }
-
-    /// The routes to announce, sorted for a stable hello.
-    var routes: [Route] {
-        handlers.keys.sorted { ($0.ns, $0.event) < ($1.ns, $1.event) }
-    }
+    /// `true` once the handler began a write.
+    var hasWritten: Bool { state.withLock { $0.wrote } }
 }

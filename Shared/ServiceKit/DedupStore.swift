@@ -31,6 +31,8 @@ public protocol DedupStore: Sendable {
     func reply(for id: String) async throws -> StoredReply?
     /// Remembers `reply` for event `id`.
     func record(_ reply: StoredReply, for id: String) async throws
+    /// The replies given to those of `ids` that were handled, in one look-up.
+    func replies(for ids: [String]) async throws -> [String: StoredReply]
 }
 
 /// Bounded memory: the newest `capacity` replies, for services without a database.
@@ -54,17 +56,35 @@ public final class MemoryDedupStore: DedupStore {
         storage.withLock { $0.replies[id] }
     }
 
+    /// The replies still remembered for those of `ids` that were handled.
+    public func replies(for ids: [String]) -> [String: StoredReply] {
+        storage.withLock { storage in
+            var found: [String: StoredReply] = [:]
+            for id in ids { if let reply = storage.replies[id] { found[id] = reply } }
+            return found
+        }
+    }
+
+    /// Remembers each reply of `replies` in order, under one lock.
+    public func record(_ replies: [(id: String, reply: StoredReply)]) {
+        storage.withLock { storage in
+            for (id, reply) in replies { Self.record(reply, for: id, in: &storage, capacity: capacity) }
+        }
+    }
+
     /// Remembers `reply`, forgetting the oldest one past the capacity.
     public func record(_ reply: StoredReply, for id: String) {
-        storage.withLock { storage in
-            if storage.replies.updateValue(reply, forKey: id) != nil { return }
-            if storage.order.count < capacity {
-                storage.order.append(id)
-            } else {
-                storage.replies[storage.order[storage.head]] = nil
-                storage.order[storage.head] = id
-                storage.head = (storage.head + 1) % capacity
-            }
+        storage.withLock { storage in Self.record(reply, for: id, in: &storage, capacity: capacity) }
+    }
+
+    private static func record(_ reply: StoredReply, for id: String, in storage: inout Storage, capacity: Int) {
+        if storage.replies.updateValue(reply, forKey: id) != nil { return }
+        if storage.order.count < capacity {
+            storage.order.append(id)
+        } else {
+            storage.replies[storage.order[storage.head]] = nil
+            storage.order[storage.head] = id
+            storage.head = (storage.head + 1) % capacity
         }
     }
 }
@@ -81,14 +101,30 @@ public struct SQLiteDedupStore: DedupStore {
 
     /// The stored reply for `id`.
     public func reply(for id: String) async throws -> StoredReply? {
-        try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT body, error, attachments FROM bus_handled WHERE id = ?",
-                             arguments: [id])
-                .map { row in
-                    let frames = (row["attachments"] as Data?).flatMap { try? JSONCoding.decode([Data].self, from: $0) }
-                    return StoredReply(body: row["body"], error: row["error"], attachments: frames ?? [])
-                }
+        try await replies(for: [id])[id]
+    }
+
+    /// The stored replies for those of `ids` that were handled, in one read.
+    public func replies(for ids: [String]) async throws -> [String: StoredReply] {
+        guard !ids.isEmpty else { return [:] }
+        return try await writer.read { db in try Self.replies(for: ids, in: db) }
+    }
+
+    /// The stored replies for those of `ids` that were handled, read in `db`.
+    static func replies(for ids: [String], in db: Database) throws -> [String: StoredReply] {
+        var found: [String: StoredReply] = [:]
+        // At most 500 ids a statement, well below SQLite's limit on bound parameters.
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            let marks = chunk.count == 1 ? "?" : "?" + String(repeating: ",?", count: chunk.count - 1)
+            let statement = try db.cachedStatement(
+                sql: "SELECT id, body, error, attachments FROM bus_handled WHERE id IN (\(marks))")
+            for row in try Row.fetchAll(statement, arguments: StatementArguments(chunk)) {
+                let frames = (row["attachments"] as Data?).flatMap { try? JSONCoding.decode([Data].self, from: $0) }
+                found[row["id"]] = StoredReply(body: row["body"], error: row["error"], attachments: frames ?? [])
+            }
         }
+        return found
     }
 
     /// Stores `reply` for `id` in its own transaction.
@@ -99,9 +135,11 @@ public struct SQLiteDedupStore: DedupStore {
     /// Stores `reply` for `id` inside the caller's transaction.
     static func record(_ reply: StoredReply, for id: String, in db: Database) throws {
         let attachments = reply.attachments.isEmpty ? nil : try JSONCoding.encode(reply.attachments)
-        try db.execute(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO bus_handled (id, body, error, attachments, handled_at) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [id, reply.body, reply.error, attachments, Int64(Date().timeIntervalSince1970 * 1000)])
+            """)
+        try statement.execute(arguments: [id, reply.body, reply.error, attachments,
+                                           Int64(Date().timeIntervalSince1970 * 1000)])
     }
 
     /// Forgets replies older than `hours`.

@@ -14,6 +14,7 @@ import Logging
 /// | `HELLO_INTERVAL_MS` | milliseconds between two hellos | `1000` |
 /// | `DEDUP_CAPACITY` | replies remembered by a service without a database | `100000` |
 /// | `DEDUP_RETENTION_HOURS` | hours a stored reply is kept in SQLite | `24` |
+/// | `BATCH_LIMIT` | messages handled together, with one transaction for their writes | `256` |
 /// | `LOG_LEVEL` | `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical` | `info` |
 public struct ServiceConfiguration: Sendable {
     /// Service name, e.g. `chat`.
@@ -30,6 +31,9 @@ public struct ServiceConfiguration: Sendable {
     public var dedupCapacity = 100_000
     /// Hours a stored reply is kept by a service with a database.
     public var dedupRetentionHours = 24
+    /// Most messages handled as one batch (one transaction, one publish): bounds how long the
+    /// first reply of a big backlog waits for the last handler of its batch.
+    public var batchLimit = 256
     /// Log level.
     public var logLevel = Logger.Level.info
 
@@ -49,6 +53,7 @@ public struct ServiceConfiguration: Sendable {
         helloIntervalMilliseconds = environment["HELLO_INTERVAL_MS"].flatMap(Int.init) ?? helloIntervalMilliseconds
         dedupCapacity = environment["DEDUP_CAPACITY"].flatMap(Int.init) ?? dedupCapacity
         dedupRetentionHours = environment["DEDUP_RETENTION_HOURS"].flatMap(Int.init) ?? dedupRetentionHours
+        batchLimit = max(1, environment["BATCH_LIMIT"].flatMap(Int.init) ?? batchLimit)
         logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? logLevel
     }
 

@@ -9,13 +9,18 @@ import Synchronization
 /// Runs a ``ServiceDefinition`` on the bus: subscribes, announces itself in `hello` once its
 /// own hello came back, answers each event once (dedup), sends its ``Outbox`` (services with a
 /// database: replies on `inbox.<instance>` are taken as they arrive, not behind the handler
-/// loop), and stops gracefully.
+/// loop), and stops gracefully. Messages are handled in batches: all that waits when the
+/// handler loop is free, with one transaction for all their writes (``handle(_:on:)``).
 public final class ServiceRuntime: Service, Sendable {
     let definition: ServiceDefinition
     let configuration: ServiceConfiguration
     let logger: Logger
     let database: DatabasePool?
-    let dedup: any DedupStore
+    /// The replies of recent events, for every service: the only store of replies that wrote
+    /// nothing, and a front for the SQLite store.
+    let memory: MemoryDedupStore
+    /// The replies stored with their writes, for a service with a database.
+    let stored: SQLiteDedupStore?
     let started = Clock.millisecondsSinceEpoch()
     /// Heard its own hello back: the subscriptions are live.
     let ready = Mutex(false)
@@ -35,11 +40,12 @@ public final class ServiceRuntime: Service, Sendable {
             let pool = try ServiceDatabase.open(directory: configuration.dataDirectory, service: definition.name,
                                                 migrations: migrations)
             database = pool
-            dedup = SQLiteDedupStore(writer: pool)
+            stored = SQLiteDedupStore(writer: pool)
         } else {
             database = nil
-            dedup = MemoryDedupStore(capacity: configuration.dedupCapacity)
+            stored = nil
         }
+        memory = MemoryDedupStore(capacity: configuration.dedupCapacity)
     }
 
     /// `true` once the service heard its own hello back, ran its start-up and announces itself.
@@ -65,22 +71,24 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("starting", metadata: ["instance": "\(configuration.instance)",
                                            "handles": "\(definition.routes.map(\.description))"])
         // Inbox replies are taken as they arrive; everything else waits for the handler loop.
-        let (sequential, queue) = AsyncStream.makeStream(of: Envelope.self)
+        let queue = MessageQueue()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.announce(on: connection) }
                 group.addTask { await self.start(on: connection, outbox: outbox) }
                 group.addTask {
-                    for await envelope in connection.messages {
-                        if outbox?.take(envelope) != true { queue.yield(envelope) }
+                    for await batch in connection.batches {
+                        queue.append(outbox.map { outbox in batch.filter { !outbox.take($0) } } ?? batch)
                     }
                     queue.finish()
                 }
                 group.addTask {
-                    for await envelope in sequential {
+                    for await _ in queue.wakeups {
+                        while !Task.isCancelled, let batch = queue.take(upTo: self.configuration.batchLimit) {
+                            // A task of its own: shutdown cancels the loop, never a half-done batch.
+                            await Task { await self.handle(batch, on: connection) }.value
+                        }
                         if Task.isCancelled { break }
-                        // A task of its own: shutdown cancels the loop, never a half-done handler.
-                        await Task { await self.process(envelope, on: connection) }.value
                     }
                 }
             }
@@ -135,9 +143,7 @@ public final class ServiceRuntime: Service, Sendable {
 
     /// Forgets stored replies older than the retention (SQLite store only; memory is bounded).
     private func pruneDedupStore() async throws {
-        if let store = dedup as? SQLiteDedupStore {
-            try await store.prune(olderThanHours: configuration.dedupRetentionHours)
-        }
+        try await stored?.prune(olderThanHours: configuration.dedupRetentionHours)
     }
 
     func helloEnvelope(ready: Bool) -> Envelope {

@@ -39,7 +39,7 @@ enum EchoService {
         let pause: @Sendable () async -> Void = {
             if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
         }
-        definition.on("/", "echo") { event, context in
+        definition.on("/", "echo", pure: true) { event, context in
             await pause()
             // Attached in order, the attachments keep the numbers the arguments' placeholders use.
             for attachment in event.attachments { _ = context.attach(attachment) }
@@ -59,7 +59,7 @@ enum EchoService {
                 return event.acknowledge([["stored": event.args.first?["key"] ?? nil]])
             }
         }
-        definition.on("/", "broadcast") { event, _ in
+        definition.on("/", "broadcast", pure: true) { event, _ in
             guard let room = event.args.first?["room"]?.stringValue,
                   let name = event.args.first?["event"]?.stringValue else { return event.acknowledge([["error": "BAD_REQUEST"]]) }
             let args = event.args.first?["args"]?.arrayValue ?? []
@@ -70,28 +70,28 @@ enum EchoService {
             return [.emit(Emit(ns: event.route.ns, event: name, args: args, to: Audience(rooms: [room]), except: except))]
                 + event.acknowledge([["sent": true]])
         }
-        definition.on("/", "kick") { event, _ in
+        definition.on("/", "kick", pure: true) { event, _ in
             guard let sid = event.sid else { return [] }
             return [.disconnect(Disconnect(ns: event.route.ns, sids: [sid], reason: "kicked"))]
         }
-        definition.on("/", "join") { event, _ in
+        definition.on("/", "join", pure: true) { event, _ in
             guard let room = event.args.first?["room"]?.stringValue, let sid = event.sid else {
                 return event.acknowledge([["error": "BAD_REQUEST"]])
             }
             return [.join(Membership(ns: event.route.ns, rooms: [room], sids: [sid]))] + event.acknowledge([["joined": .string(room)]])
         }
-        definition.on("/", "ask") { event, _ in
+        definition.on("/", "ask", pure: true) { event, _ in
             guard let sid = event.sid else { return [] }
             let timeout = event.args.first?["timeoutMs"]?.intValue
             let ack = EmitAck(event: "answer", token: "t-\(sid)", timeoutMs: timeout)
             return [.emit(Emit(ns: event.route.ns, event: "question", args: ["what is it?"], to: Audience(sids: [sid]),
                                ack: ack))] + event.acknowledge([["asked": true]])
         }
-        definition.on("/", "answer") { event, _ in
+        definition.on("/", "answer", pure: true) { event, _ in
             guard let sid = event.sid else { return [] }
             return [.emit(Emit(ns: event.route.ns, event: "answered", args: event.args, to: Audience(sids: [sid])))]
         }
-        definition.on("http", "GET /api/echo/:word") { event, _ in
+        definition.on("http", "GET /api/echo/:word", pure: true) { event, _ in
             await pause()
             let request = event.args.first
             let user: JSON = event.user.map { identity -> JSON in
@@ -101,7 +101,7 @@ enum EchoService {
                               "user": user, "auth": event.header.auth.map(JSON.string) ?? nil]
             return event.acknowledge([["status": 200, "body": body]])
         }
-        definition.on("http", "GET /api/echo/special") { event, _ in
+        definition.on("http", "GET /api/echo/special", pure: true) { event, _ in
             event.acknowledge([["status": 200, "body": ["special": true]]])
         }
         definition.on("http", "POST /api/rooms/:room/say") { event, _ in
@@ -111,10 +111,10 @@ enum EchoService {
             return [.emit(Emit(ns: "/", event: "said", args: [said], to: Audience(rooms: [room])))]
                 + event.acknowledge([["status": 201, "body": ["said": said], "headers": ["X-Echo": "said"]]])
         }
-        definition.on("http", "GET /api/teapot") { event, _ in
+        definition.on("http", "GET /api/teapot", pure: true) { event, _ in
             event.acknowledge([["status": 418, "body": ["error": "TEAPOT"]]])
         }
-        definition.on("http", "GET /api/broken") { event, _ in
+        definition.on("http", "GET /api/broken", pure: true) { event, _ in
             event.acknowledge([["not": "a response"]])
         }
         definition.on("/", "fail") { _, _ in

@@ -37,7 +37,7 @@ enum ChattoChat {
         definition.on(ns, "leave room") { event, context in try await answer(event, context) { try await leave(event, context) } }
         definition.on(ns, "chat message") { event, context in try await answer(event, context) { try await message(event, context) } }
         definition.on(ns, "create room") { event, context in try await answer(event, context) { try await create(event, context) } }
-        definition.on(ns, "typing") { event, context in try await answer(event, context) { try await typing(event, context) } }
+        definition.on(ns, "typing", pure: true) { event, context in try await answer(event, context) { try await typing(event, context) } }
     }
 
     /// Runs `body`; a ``Failure`` is logged once and becomes the ack or the `error` event.

@@ -48,8 +48,10 @@ enum HomeChat {
             ("kickUserFromGroup", { try await kickFromGroup($0, $1) }),
             ("deleteUserRoom", { try await deleteRoom($0, $1) }),
         ]
+        // These write nothing: their replies are remembered in memory only.
+        let pure: Set<String> = ["chatRoom.leave", "startTypingRoom", "stopTypingRoom"]
         for (name, handler) in handlers {
-            definition.on(ns, name) { event, context in
+            definition.on(ns, name, pure: pure.contains(name)) { event, context in
                 do {
                     return try await handler(event, context)
                 } catch let refusal as Refusal {

@@ -13,7 +13,7 @@ extension ZizanyChat {
 
     /// Registers the history route.
     static func registerHistory(_ definition: inout ServiceDefinition) {
-        definition.on("http", historyRoute) { event, context in try await history(event, context) }
+        definition.on("http", historyRoute, pure: true) { event, context in try await history(event, context) }
     }
 
     /// `GET /api/channels/{id}/messages?before=&limit=`: the newest `limit` messages with an id

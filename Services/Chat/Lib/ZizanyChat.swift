@@ -42,10 +42,10 @@ enum ZizanyChat {
     static func register(_ definition: inout ServiceDefinition, ns: String) {
         definition.on(ns, "server:join") { event, context in try await answer(event, context) { try await serverJoin(event, context) } }
         definition.on(ns, "channel:join") { event, context in try await answer(event, context) { try await channelJoin(event, context) } }
-        definition.on(ns, "typing:start") { event, context in
+        definition.on(ns, "typing:start", pure: true) { event, context in
             try await answer(event, context) { try await typing(event, context, isTyping: true) }
         }
-        definition.on(ns, "typing:stop") { event, context in
+        definition.on(ns, "typing:stop", pure: true) { event, context in
             try await answer(event, context) { try await typing(event, context, isTyping: false) }
         }
         definition.on(ns, "message:create") { event, context in

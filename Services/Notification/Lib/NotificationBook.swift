@@ -8,6 +8,10 @@ import Synchronization
 /// `PresenceBook`: until every edge's snapshot is in, facts are held back per edge), and the
 /// backlog replay that a socket joining `user:{id}` triggers.
 public final class NotificationBook: Sendable {
+    /// Runs a write that answers with instructions (``Context/write(_:)``, or a database's own).
+    public typealias BacklogWrite = @Sendable (@escaping @Sendable (Database) throws -> [Instruction]) async throws
+        -> [Instruction]
+
     private struct State {
         var rooms = UserRooms()
         var rebuilding = true
@@ -40,7 +44,9 @@ public final class NotificationBook: Sendable {
     /// A life fact from `edge`: tracks the rooms; a socket joining `user:{id}` gets that user's
     /// backlog (oldest first), which is then marked delivered. A snapshot of an edge that comes
     /// back delivers the backlog of the rooms it occupies.
-    public func observe(_ fact: RoomFact, edge: String, database: any DatabaseWriter) async throws -> [Instruction] {
+    /// `write` runs the delivery's write: the handler's ``Context/write(_:)``, so that it joins the
+    /// runtime's batch transaction (a write of its own would wait for that transaction).
+    public func observe(_ fact: RoomFact, edge: String, write: BacklogWrite) async throws -> [Instruction] {
         let action = state.withLock { state -> Action in
             if case .snapshot(let snapshot) = fact {
                 guard !state.rebuilding else {
@@ -63,9 +69,9 @@ public final class NotificationBook: Sendable {
         case .nothing:
             return []
         case .replay(let socket, let room):
-            return try await Self.deliverBacklog(of: [room], to: Audience(sids: [socket.sid]), database: database)
+            return try await Self.deliverBacklog(of: [room], to: Audience(sids: [socket.sid]), write: write)
         case .sweep(let rooms):
-            return try await Self.deliverBacklog(of: rooms.filter(isOccupied), to: nil, database: database)
+            return try await Self.deliverBacklog(of: rooms.filter(isOccupied), to: nil, write: write)
         }
     }
 
@@ -86,7 +92,7 @@ public final class NotificationBook: Sendable {
             state.rebuilding = false
             return state.rooms.occupiedRooms
         }
-        return try await Self.deliverBacklog(of: occupied, to: nil, database: database)
+        return try await Self.deliverBacklog(of: occupied, to: nil, write: { try await database.write($0) })
     }
 
     /// Start-up: asks every edge for a snapshot (again each second) until all answered or
@@ -116,10 +122,10 @@ public final class NotificationBook: Sendable {
 
     /// Takes the backlog of each room and emits it, in order, to `audience` (or the room itself).
     static func deliverBacklog(of rooms: [UserRoom], to audience: Audience?,
-                               database: any DatabaseWriter) async throws -> [Instruction] {
+                               write: BacklogWrite) async throws -> [Instruction] {
         guard !rooms.isEmpty else { return [] }
         let now = Clock.millisecondsSinceEpoch()
-        return try await database.write { db in
+        return try await write { db in
             var instructions: [Instruction] = []
             for room in rooms {
                 for notification in try NotificationStore.takeBacklog(db, ns: room.ns, recipient: room.user, now: now) {

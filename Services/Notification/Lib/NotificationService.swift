@@ -36,9 +36,9 @@ public enum NotificationService {
         for kind in [LifeFactKind.joined, .left, .disconnected, .snapshot] {
             definition.onLife(kind) { event, context in
                 let edge = event.header.edge ?? event.header.from
-                guard let fact = event.args.first, let parsed = RoomFact(kind: kind, fact: fact, edge: edge),
-                      let database = context.database else { return [] }
-                return try await book.observe(parsed, edge: edge, database: database)
+                guard let fact = event.args.first, let parsed = RoomFact(kind: kind, fact: fact, edge: edge)
+                else { return [] }
+                return try await book.observe(parsed, edge: edge, write: context.write)
             }
         }
         definition.onGone("edge") { event, _ in

@@ -1,0 +1,64 @@
+import Contracts
+import Foundation
+import GRDB
+
+/// A service: its name, its handlers, the life facts it wants and its database.
+public struct ServiceDefinition: Sendable {
+    /// Service name: topic `svc.<name>`, file `<name>.sqlite`.
+    public var name: String
+    /// Handlers by `(namespace, event)`, announced in hello.
+    public private(set) var handlers: [Route: Handler] = [:]
+    /// The routes whose handlers were declared pure (they never write).
+    public private(set) var pureRoutes: Set<Route> = []
+    /// Life facts wanted, with their handler.
+    public private(set) var lifeHandlers: [LifeFactKind: Handler] = [:]
+    /// Migrations of the service's SQLite file; `nil` for a service without a database
+    /// (its dedup store is then bounded memory).
+    public var migrations: (@Sendable (inout DatabaseMigrator) -> Void)?
+    /// Runs once the service's subscriptions are live and before it announces itself: events
+    /// are not answered until it returns (their publishers send them again once the service
+    /// says hello), while life facts and hellos keep flowing, e.g. to rebuild state.
+    public var onStart: (@Sendable (ServiceControl) async throws -> Void)?
+    /// Handlers for instances of other services that stopped saying hello (3 intervals), by
+    /// service name; the event's `args` hold the gone instance's hello.
+    public private(set) var goneHandlers: [String: Handler] = [:]
+    /// Long-running work started once the service is ready, cancelled at shutdown.
+    public private(set) var backgroundTasks: [@Sendable (ServiceControl) async -> Void] = []
+
+    /// A definition with no handlers yet.
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// Handles `event` on namespace `ns`.
+    ///
+    /// `pure: true` declares that the handler never writes (``Context/write(_:)`` then throws):
+    /// echoes, typing, reads. Its replies are deduplicated in memory only, and a repeat of its
+    /// event is never looked up in SQLite. Whatever the declaration, a reply is stored in
+    /// SQLite only when the handler wrote.
+    public mutating func on(_ ns: String, _ event: String, pure: Bool = false, _ handler: @escaping Handler) {
+        let route = Route(ns: ns, event: event)
+        handlers[route] = handler
+        if pure { pureRoutes.insert(route) } else { pureRoutes.remove(route) }
+    }
+
+    /// Handles life facts of `kind`; the event's `args` hold the fact object.
+    public mutating func onLife(_ kind: LifeFactKind, _ handler: @escaping Handler) {
+        lifeHandlers[kind] = handler
+    }
+
+    /// Handles an instance of `service` going silent; its instructions go out as an `emit`.
+    public mutating func onGone(_ service: String, _ handler: @escaping Handler) {
+        goneHandlers[service] = handler
+    }
+
+    /// Runs `task` from readiness until shutdown (e.g. a timer loop that emits).
+    public mutating func background(_ task: @escaping @Sendable (ServiceControl) async -> Void) {
+        backgroundTasks.append(task)
+    }
+
+    /// The routes to announce, sorted for a stable hello.
+    var routes: [Route] {
+        handlers.keys.sorted { ($0.ns, $0.event) < ($1.ns, $1.event) }
+    }
+}

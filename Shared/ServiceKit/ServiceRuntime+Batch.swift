@@ -1,0 +1,166 @@
+import Bus
+import Contracts
+import Foundation
+import Logging
+
+extension ServiceRuntime {
+    /// Handles one batch of received messages (all that was waiting, at most
+    /// ``ServiceConfiguration/batchLimit``), in arrival order:
+    ///
+    /// 1. the ids of its events are looked up at once: in memory, then, for the events whose
+    ///    handler is not declared pure, in SQLite (one read);
+    /// 2. hellos, events and life facts are handled one after the other; every write of the
+    ///    batch goes into one transaction, a savepoint per write (``BatchTransaction``);
+    /// 3. the transaction commits once (group commit); if the commit fails, every event that
+    ///    wrote is answered `INTERNAL_ERROR` and what its handler emitted is dropped;
+    /// 4. the replies and emits are published, in order, in one hand-off to the bus thread, and
+    ///    the successful replies remembered in memory.
+    func handle(_ batch: [Envelope], on connection: BusConnection) async {
+        let outputs = BatchOutputs()
+        let transaction = database.map(BatchTransaction.init(database:))
+        let known = await lookUp(batch)
+        // The replies decided in this batch, for a copy of an event that arrives in the same batch.
+        var decided: [String: (owner: Int, reply: StoredReply)] = [:]
+        var writers: Set<Int> = []
+        for (index, envelope) in batch.enumerated() {
+            let header = envelope.header
+            switch header.type {
+            case .hello:
+                noteHello(envelope, on: connection)
+            case .event:
+                // Before the start-up step is done, events are left for their publishers to send
+                // again: they do so when this instance says hello.
+                guard isReady else {
+                    logger.debug("event before start-up finished; left for re-publishing",
+                                 metadata: ["id": "\(header.id)"])
+                    continue
+                }
+                if let earlier = decided[header.id] {
+                    outputs.reply(earlier.reply, to: header, from: configuration.instance, owner: earlier.owner)
+                    continue
+                }
+                let reply: StoredReply
+                switch known {
+                case .success(let replies) where replies[header.id] != nil:
+                    logger.debug("repeated event answered from the store", metadata: ["id": "\(header.id)"])
+                    reply = replies[header.id]!
+                case .success:
+                    let context = makeContext(for: envelope, index: index, transaction: transaction,
+                                              outputs: outputs, connection: connection)
+                    reply = await run(envelope, context: context)
+                    if context.reply.hasWritten { writers.insert(index) }
+                case .failure(let error):
+                    logger.error("dedup store failed: \(error)", metadata: ["id": "\(header.id)"])
+                    reply = .failure("INTERNAL_ERROR")
+                }
+                decided[header.id] = (index, reply)
+                outputs.reply(reply, to: header, from: configuration.instance, owner: index)
+            case .life:
+                let context = makeContext(for: envelope, index: index, transaction: transaction,
+                                          outputs: outputs, connection: connection)
+                await observe(envelope, context: context)
+                if context.reply.hasWritten { writers.insert(index) }
+            case .reply, .emit:
+                break
+            }
+        }
+        if let transaction, let error = await transaction.finish() {
+            logger.error("the batch's transaction did not commit; its writes are answered INTERNAL_ERROR: \(error)",
+                         metadata: ["events": "\(writers.count)"])
+            outputs.fail(owners: writers, from: configuration.instance)
+        }
+        let (envelopes, remembered) = outputs.take()
+        memory.record(remembered)
+        connection.publish(envelopes)
+    }
+
+    /// The stored replies of the batch's events: memory first, then one SQLite read for the
+    /// rest whose handler is not declared pure.
+    private func lookUp(_ batch: [Envelope]) async -> Result<[String: StoredReply], any Error> {
+        let events = batch.filter { $0.header.type == .event }
+        guard !events.isEmpty else { return .success([:]) }
+        var found = memory.replies(for: events.map(\.header.id))
+        guard let stored else { return .success(found) }
+        let unknown = events.filter { envelope in
+            found[envelope.header.id] == nil
+                && !definition.pureRoutes.contains(Route(ns: envelope.header.ns ?? "/", event: envelope.header.event ?? ""))
+        }.map(\.header.id)
+        guard !unknown.isEmpty else { return .success(found) }
+        do {
+            found.merge(try await stored.replies(for: unknown)) { memory, _ in memory }
+            return .success(found)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs the handler; a reply stored by ``Context/write(_:)`` is the reply whatever the
+    /// handler did afterwards.
+    private func run(_ envelope: Envelope, context: Context) async -> StoredReply {
+        let header = envelope.header
+        let logger = context.logger
+        guard let handler = definition.handlers[Route(ns: header.ns ?? "/", event: header.event ?? "")] else {
+            logger.warning("no handler for this event")
+            return .failure("UNKNOWN_EVENT")
+        }
+        let args: [JSON]
+        do {
+            args = try envelope.decodeBody(as: [JSON].self)
+        } catch {
+            logger.warning("event body is not an argument list: \(error)")
+            return .failure("BAD_REQUEST")
+        }
+        let event = Event(header: header, args: args, attachments: envelope.attachments)
+        do {
+            let instructions = try await handler(event, context)
+            guard let stored = context.reply.storedReply else {
+                return StoredReply(body: try JSONCoding.encode(instructions), error: nil,
+                                   attachments: context.reply.attachments)
+            }
+            if stored.body != (try? JSONCoding.encode(instructions)) {
+                logger.error("handler returned other instructions than it wrote; the written ones stand")
+            }
+            return stored
+        } catch {
+            if let stored = context.reply.storedReply {
+                logger.error("handler failed after its write committed; answering with what it wrote: \(error)")
+                return stored
+            }
+            logger.error("handler failed: \(error)")
+            return .failure("INTERNAL_ERROR")
+        }
+    }
+
+    /// Life facts: the handler's instructions go out as an `emit`, after the batch.
+    private func observe(_ envelope: Envelope, context: Context) async {
+        guard let kind = envelope.header.event.flatMap(LifeFactKind.init(rawValue:)),
+              let handler = definition.lifeHandlers[kind] else { return }
+        do {
+            let args = try envelope.decodeBody(as: [JSON].self)
+            let instructions = try await handler(Event(header: envelope.header, args: args), context)
+            if !instructions.isEmpty { context.emit(instructions, attachments: context.reply.attachments) }
+        } catch {
+            logger.error("life handler failed: \(error)", metadata: ["fact": "\(kind.rawValue)"])
+        }
+    }
+
+    /// The context of message `index` of a batch: its writes go into the batch's transaction
+    /// and its emits into the batch's outputs.
+    private func makeContext(for envelope: Envelope, index: Int, transaction: BatchTransaction?,
+                             outputs: BatchOutputs, connection: BusConnection) -> Context {
+        let header = envelope.header
+        var logger = self.logger
+        let isEvent = header.type == .event
+        if isEvent {
+            logger[metadataKey: "event"] = "\(header.event ?? "-")"
+            logger[metadataKey: "id"] = "\(header.id)"
+        }
+        let route = Route(ns: header.ns ?? "/", event: header.event ?? "")
+        let instance = configuration.instance
+        return Context(logger: logger, instance: instance, database: database, eventID: isEvent ? header.id : nil,
+                       traceparent: header.traceparent, transaction: transaction,
+                       isPure: isEvent && definition.pureRoutes.contains(route)) { instructions, attachments, traceparent in
+            outputs.emit(instructions, attachments: attachments, traceparent: traceparent, from: instance, owner: index)
+        }
+    }
+}
