@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "bus", targets: ["BusProxy"]),
         .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        .executable(name: "switchboard-bench", targets: ["SwitchboardBench"]),
         .executable(name: "edge", targets: ["EdgeApp"]),
         .executable(name: "presence", targets: ["PresenceApp"]),
         .executable(name: "notification", targets: ["NotificationApp"]),
@@ -47,7 +48,7 @@ let package = Package(
                 ],
                 path: "Shared/ServiceKit"),
 
-        // MARK: Executables (one per Procfile process, plus the CLI)
+        // MARK: Executables (one per Procfile process, plus the CLI and the benchmarks)
         .executableTarget(name: "BusProxy",
                           dependencies: [
                               "Bus",
@@ -55,9 +56,23 @@ let package = Package(
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                           ],
                           path: "Services/Bus"),
+        .target(name: "SwitchboardKit",
+                dependencies: [
+                    "Bus", "Contracts", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "Services/Switchboard/Lib"),
         .executableTarget(name: "SwitchboardCLI",
                           dependencies: [
-                              "Bus", "Contracts", "ServiceKit",
+                              "Bus", "Contracts", "SwitchboardKit",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                              .product(name: "Logging", package: "swift-log"),
+                          ],
+                          path: "Services/Switchboard/App"),
+        .executableTarget(name: "SwitchboardBench",
+                          dependencies: [
+                              "Bus", "Contracts", "CZeroMQ", "ServiceKit", "SwitchboardKit",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "Logging", package: "swift-log"),
                               .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -67,7 +82,7 @@ let package = Package(
                               .product(name: "NIOWebSocket", package: "swift-nio"),
                               .product(name: "Crypto", package: "swift-crypto"),
                           ],
-                          path: "Services/Switchboard"),
+                          path: "Services/Bench"),
 
         .target(name: "Edge",
                 dependencies: [

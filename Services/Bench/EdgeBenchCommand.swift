@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOPosix
+import SwitchboardKit
 
-/// `switchboard bench edge`: a load generator for any Socket.IO server, speaking standard
+/// `switchboard-bench edge`: a load generator for any Socket.IO server, speaking standard
 /// Engine.IO v4 / Socket.IO v5 over WebSocket. It measures `echo` round trips with acks, or
 /// (`--idle N`) the server's memory per idle connection.
 struct EdgeBenchCommand: AsyncParsableCommand {
@@ -74,47 +75,18 @@ struct EdgeBenchCommand: AsyncParsableCommand {
         guard !opened.isEmpty else {
             throw EdgeBenchFailure(description: "no client could join / at \(client.url)\(client.path)")
         }
-        for connection in opened {
-            connection.client.eventLoop.execute { connection.client.value.start() }
+        let result: EdgeBenchLoad.Result
+        do {
+            result = try await load.run(on: opened, warmup: warmup, duration: duration, counted: messages != nil) {}
+        } catch {
+            close(opened)
+            throw error
         }
-        try await Task.sleep(for: .seconds(warmup))
-        let routeDeadline = ContinuousClock.now + .seconds(15)
-        while load.warmupAnswers == 0 {
-            guard ContinuousClock.now < routeDeadline else {
-                close(opened)
-                throw EdgeBenchFailure(description: "no successful `echo` ack within 15 s: is a service handling it?")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        load.beginMeasuring()
-        if messages == nil {
-            try await Task.sleep(for: .seconds(duration))
-            load.stop()
-        }
-        try await waitUntilDrained(load)
-        load.stop()
-        let result = load.result()
         close(opened)
         let report = EdgeBenchReport(command: self, result: result, clients: opened.count,
                                      connectFailures: connectFailures)
         emitLine(json ? report.json : report.table)
         return result.errors > 0 || connectFailures > 0
-    }
-
-    /// Waits until every measured event was answered; gives up after 10 s without an
-    /// answer (the rest count as unanswered).
-    private func waitUntilDrained(_ load: EdgeBenchLoad) async throws {
-        var lastCount = load.measuredAnswers
-        var lastProgress = ContinuousClock.now
-        while !load.isDrained {
-            try await Task.sleep(for: .milliseconds(20))
-            let count = load.measuredAnswers
-            if count != lastCount {
-                (lastCount, lastProgress) = (count, .now)
-            } else if ContinuousClock.now - lastProgress > .seconds(10) {
-                return
-            }
-        }
     }
 
     /// Closes every connection (the server sees a normal TCP close).
@@ -123,7 +95,7 @@ struct EdgeBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// `switchboard bench edge --idle N`: the server's resident memory per idle connection.
+/// `switchboard-bench edge --idle N`: the server's resident memory per idle connection.
 extension EdgeBenchCommand {
     /// Reads the server's RSS, opens `count` idle connections that join `/`, waits for the
     /// memory to settle, reads it again and prints the difference per connection; returns

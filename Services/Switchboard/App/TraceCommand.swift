@@ -3,6 +3,7 @@ import Bus
 import Contracts
 import Foundation
 import Logging
+import SwitchboardKit
 
 /// `switchboard trace`: one line per bus message, live.
 struct TraceCommand: AsyncParsableCommand {

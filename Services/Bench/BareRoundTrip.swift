@@ -2,8 +2,9 @@ import Bus
 import CZeroMQ
 import Foundation
 import Histogram
+import SwitchboardKit
 
-/// The bare path of `switchboard bench bus`: libzmq alone, for scale. A ROUTER bound on a free
+/// The bare path of `switchboard-bench bus`: libzmq alone, for scale. A ROUTER bound on a free
 /// loopback port echoes every message on its own thread; a DEALER on the calling thread sends
 /// the frames of a bus event and waits for them back. No proxy, no envelope coding, no tasks.
 ///

@@ -4,18 +4,9 @@ import Contracts
 import Foundation
 import Histogram
 import Logging
+import SwitchboardKit
 
-/// `switchboard bench`: measurements of the platform on this machine.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Measure the bus, a Socket.IO edge, presence, chat or calls on this machine.",
-        subcommands: [BusBenchCommand.self, EdgeBenchCommand.self, PresenceBenchCommand.self, ChatBenchCommand.self,
-                      CallBenchCommand.self]
-    )
-}
-
-/// `switchboard bench bus`: the event → service → reply round trip over the bus, next to
+/// `switchboard-bench bus`: the event → service → reply round trip over the bus, next to
 /// libzmq's bare DEALER/ROUTER round trip over tcp loopback with the same message bytes.
 struct BusBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

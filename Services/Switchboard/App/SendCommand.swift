@@ -3,6 +3,7 @@ import Bus
 import Contracts
 import Foundation
 import Logging
+import SwitchboardKit
 
 /// `switchboard send`: publishes events through the delivery rules and reports their replies.
 struct SendCommand: AsyncParsableCommand {

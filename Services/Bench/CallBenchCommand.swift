@@ -3,8 +3,9 @@ import Contracts
 import Foundation
 import Histogram
 import NIOPosix
+import SwitchboardKit
 
-/// `switchboard bench call`: the telecaller flow of the call service. Part one times call set-up
+/// `switchboard-bench call`: the telecaller flow of the call service. Part one times call set-up
 /// through a Socket.IO edge with real clients; part two holds many calls ringing at once and
 /// measures what their ring timers cost the call process and how late `call:missed` comes.
 struct CallBenchCommand: AsyncParsableCommand {
@@ -116,7 +117,7 @@ struct CallBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// The figures of `switchboard bench call` as tables (times in milliseconds).
+/// The figures of `switchboard-bench call` as tables (times in milliseconds).
 extension CallBenchCommand {
     /// The set-up part: calls, the two latencies' p50 / p99 / max, errors.
     func report(_ result: CallBenchSetup.Result) -> String {

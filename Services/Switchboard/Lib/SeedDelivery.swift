@@ -4,49 +4,14 @@ import Contracts
 import Foundation
 import Logging
 
-/// `switchboard seed FILE.json`: gives one seed document to every service that takes seeds.
-struct SeedCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "seed",
-        abstract: "Load a seed document (docs/seed.md) into every service that announced (\"\", \"seed\").",
-        discussion: """
-            Publishes ONE event `seed` (namespace "") whose single argument is the whole document to
-            each service whose hello announces ("", "seed"), waits for each reply, and prints one line
-            per service. Services take the parts they know and ignore the rest; seeding is an upsert,
-            so running it twice changes nothing. Exits 2 when a service refused or did not answer,
-            3 when no service takes seeds.
-            """
-    )
-
-    @OptionGroup var bus: BusOptions
-    @Argument(help: "The seed document (JSON).") var file: String
-    @Option(help: "Milliseconds to listen for hellos before sending (services say hello every second).")
-    var waitMs = 2500
-    @Option(help: "Milliseconds before an unanswered seed fails.") var timeoutMs = 10_000
-
-    func run() async throws {
-        let text: Data
-        do {
-            text = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-        }
-        let document: JSON
-        do {
-            document = try JSONCoding.decode(JSON.self, from: text)
-        } catch {
-            throw ValidationError("\(file) is not JSON: \(error)")
-        }
-        guard document.objectValue != nil else { throw ValidationError("\(file): the seed document must be an object") }
-        let failures = try await Self.deliver(document, bus: bus, waitMs: waitMs, timeoutMs: timeoutMs, report: emitLine)
-        if failures > 0 { throw ExitCode(2) }
-    }
-
+/// How `switchboard seed` and the benchmarks give a seed document (docs/seed.md) to every
+/// service that announced ("", "seed") on the bus.
+public enum SeedDelivery {
     /// Gives `document` to every service whose hello announces ("", "seed") within `waitMs`,
     /// waits up to `timeoutMs` for each answer and reports one line per service; returns how
     /// many services did not answer ok. Throws `ExitCode(3)` when no service takes seeds.
-    static func deliver(_ document: JSON, bus: BusOptions, waitMs: Int, timeoutMs: Int,
-                        report: @escaping @Sendable (String) -> Void) async throws -> Int
+    public static func deliver(_ document: JSON, bus: BusOptions, waitMs: Int, timeoutMs: Int,
+                               report: @escaping @Sendable (String) -> Void) async throws -> Int
     {
         let logger = Logger(label: "seed")
         let connection = try BusConnection(configuration: bus.connectionConfiguration(), logger: logger)
@@ -129,7 +94,7 @@ struct SeedCommand: AsyncParsableCommand {
     }
 
     /// The first argument of the reply's `ack` instruction, if it has one.
-    static func ackArgument(of reply: Envelope) -> JSON? {
+    public static func ackArgument(of reply: Envelope) -> JSON? {
         guard let instructions = try? reply.decodeBody(as: [Instruction].self) else { return nil }
         for instruction in instructions {
             if case .ack(let ack) = instruction { return ack.args.first }

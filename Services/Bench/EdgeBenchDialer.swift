@@ -4,7 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-/// Opens the connections of `switchboard bench edge` to one Socket.IO server: TCP, the
+/// Opens the connections of `switchboard-bench edge` to one Socket.IO server: TCP, the
 /// WebSocket upgrade of `GET <path>?EIO=4&transport=websocket`, then the join of `/`.
 /// A failed attempt is retried after a pause; many connections open a few at a time.
 struct EdgeBenchDialer: Sendable {

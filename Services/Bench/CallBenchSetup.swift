@@ -2,9 +2,10 @@ import Contracts
 import Foundation
 import Histogram
 import NIOCore
+import SwitchboardKit
 import Synchronization
 
-/// The set-up part of `switchboard bench call`: real Socket.IO clients on `/telecaller` and
+/// The set-up part of `switchboard-bench call`: real Socket.IO clients on `/telecaller` and
 /// `/user`; each telecaller serves its calls one after the other (`call:initiate` from the next
 /// user, `call:incoming` + `call:ringing`, `call:reject`, `call:rejected`).
 struct CallBenchSetup {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOPosix
+import SwitchboardKit
 
-/// `switchboard bench presence`: HomeAssistant's online list through a Socket.IO server. It
+/// `switchboard-bench presence`: HomeAssistant's online list through a Socket.IO server. It
 /// measures how fast `newOnlineUser` Adds reach a watching client, and how long after a user's
 /// last tab closes its `Remove` arrives, checking that no `Remove` comes early.
 struct PresenceBenchCommand: AsyncParsableCommand {

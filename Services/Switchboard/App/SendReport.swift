@@ -1,6 +1,7 @@
 import Bus
 import Contracts
 import Foundation
+import SwitchboardKit
 import Synchronization
 
 /// Collects the outcome of every sent event and prints it (see `switchboard send --json`).

@@ -4,9 +4,10 @@ import Foundation
 import Histogram
 import Logging
 import ServiceKit
+import SwitchboardKit
 import Synchronization
 
-/// The bus path of `switchboard bench bus`: a bus proxy on free loopback ports (unless external),
+/// The bus path of `switchboard-bench bus`: a bus proxy on free loopback ports (unless external),
 /// the `bench` service run by ``ServiceRuntime``, and a client publishing through a ``DeliveryClient``.
 final class BusBench: Sendable {
     /// The route the `bench` service answers.

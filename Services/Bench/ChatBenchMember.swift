@@ -2,7 +2,7 @@ import Contracts
 import Foundation
 import NIOCore
 
-/// One Zizany member of `switchboard bench chat`: a socket in `channel:{id}` that sends
+/// One Zizany member of `switchboard-bench chat`: a socket in `channel:{id}` that sends
 /// `message:create` and, closed loop, the next one when its own `message:new` comes back.
 /// The content carries who sent it, a sequence number and the send time, so every other
 /// member can measure the delivery delay. Only its channel's event loop touches its state.
@@ -12,7 +12,7 @@ final class ChatBenchMember: @unchecked Sendable {
     /// The channel (and server) id of its room.
     let channel: Int64
     /// Where the deliveries are counted.
-    let tally: ChatBenchTally
+    let tally: DeliveryTally
     /// The connection, once open.
     var connection: EdgeBenchDialer.Opened?
     /// Succeeded once `channel:joined` arrived.
@@ -20,7 +20,7 @@ final class ChatBenchMember: @unchecked Sendable {
     private var sequence = 0
 
     /// A member of room `channel`; `joined` is completed on the connection's event loop.
-    init(index: Int, channel: Int64, tally: ChatBenchTally, joined: EventLoopPromise<Void>) {
+    init(index: Int, channel: Int64, tally: DeliveryTally, joined: EventLoopPromise<Void>) {
         self.index = index
         self.channel = channel
         self.tally = tally

@@ -3,7 +3,7 @@ import Histogram
 import NIOCore
 import Synchronization
 
-/// What the watcher of `switchboard bench presence` saw, behind one lock.
+/// What the watcher of `switchboard-bench presence` saw, behind one lock.
 ///
 /// The watcher's connection hands it every `newOnlineUser` event (``watcherEvent(_:)``, on
 /// the watcher's event loop); the command marks when each user's last tab was closed

@@ -3,8 +3,9 @@ import Contracts
 import Foundation
 import NIOCore
 import NIOPosix
+import SwitchboardKit
 
-/// `switchboard bench chat`: Zizany rooms through the whole system (edge, bus, chat). Each of
+/// `switchboard-bench chat`: Zizany rooms through the whole system (edge, bus, chat). Each of
 /// --rooms channels has --members sockets; every member sends `message:create` and the next one
 /// when its own `message:new` is back (closed loop, one in flight each). It reports deliveries
 /// to the other members per second, the delay from `message:create` to `message:new` at them,
@@ -49,7 +50,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
         try await seed()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: client.threads)
         let dialer = client.dialer(group: group)
-        let tally = ChatBenchTally()
+        let tally = DeliveryTally()
         let cpu = ProcessCPU(names: serverProcesses.split(separator: ",").map(String.init))
         var opened: [EdgeBenchDialer.Opened] = []
         do {
@@ -82,7 +83,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
 
     /// Opens every member's socket and waits until each joined its channel.
     private func connect(dialer: EdgeBenchDialer, group: MultiThreadedEventLoopGroup,
-                         tally: ChatBenchTally) async throws -> [ChatBenchMember] {
+                         tally: DeliveryTally) async throws -> [ChatBenchMember] {
         let all = (0..<(rooms * members)).map { index in
             ChatBenchMember(index: index, channel: idBase + Int64(index / members), tally: tally,
                             joined: group.next().makePromise(of: Void.self))
@@ -124,7 +125,7 @@ struct ChatBenchCommand: AsyncParsableCommand {
         }
         let document: JSON = ["users": .array(users), "servers": .array(servers), "channels": .array(channels),
                               "memberships": .array(memberships)]
-        let failures = try await SeedCommand.deliver(document, bus: bus, waitMs: 2500, timeoutMs: 10_000) { line in
+        let failures = try await SeedDelivery.deliver(document, bus: bus, waitMs: 2500, timeoutMs: 10_000) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         guard failures == 0 else { throw EdgeBenchFailure(description: "the seed was not taken by every service") }

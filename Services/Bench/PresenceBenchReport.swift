@@ -1,7 +1,7 @@
 import Contracts
 import Foundation
 
-/// Prints the figures of a `switchboard bench presence` run as a table or as one JSON object.
+/// Prints the figures of a `switchboard-bench presence` run as a table or as one JSON object.
 struct PresenceBenchReport {
     /// The settings of the run.
     let command: PresenceBenchCommand

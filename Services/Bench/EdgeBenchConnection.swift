@@ -1,7 +1,7 @@
 import NIOCore
 import NIOWebSocket
 
-/// One Socket.IO client of `switchboard bench edge`, on an upgraded WebSocket channel.
+/// One Socket.IO client of `switchboard-bench edge`, on an upgraded WebSocket channel.
 ///
 /// It speaks standard Engine.IO v4 / Socket.IO v5 only: it answers the open packet `0{…}`
 /// with one CONNECT per namespace it joins (`40` for `/`, `40/user,{"token":…}` for a
@@ -9,12 +9,17 @@ import NIOWebSocket
 /// confirmed every namespace (`40…`). Once ``start()``ed with a load, it keeps `inFlight` events
 /// `42<id>["echo",…]` waiting for their ack `43<id>[…]`, sending the next at each ack. Without
 /// a load it stays idle. Events the server emits (`42…`) go to `onEvent` when one is given,
-/// and ``emit(_:)`` sends an event of the caller's. Only its channel's event loop touches it.
+/// and ``emit(_:)`` / ``emit(_:ack:)`` send an event of the caller's. Only its channel's event
+/// loop touches it.
 final class EdgeBenchConnection: ChannelInboundHandler {
     /// Called on the channel's event loop with every event packet the server sends: the
     /// Socket.IO part after `42`, e.g. `["newOnlineUser",{…}]` on `/` or
     /// `/user,["call:ringing",{…}]` on another namespace.
     typealias EventHandler = @Sendable (ArraySlice<UInt8>) -> Void
+
+    /// Called on the channel's event loop with the arguments of the ack to an event sent by
+    /// ``emit(_:ack:)``: the JSON array after `43<id>`.
+    typealias AckHandler = @Sendable (ArraySlice<UInt8>) -> Void
 
     /// A namespace to join, with the `auth` object of its CONNECT packet (JSON text) if any.
     struct Join: Sendable {
@@ -43,6 +48,8 @@ final class EdgeBenchConnection: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// Events waiting for their ack, by ack id: when each was sent and in which phase.
     private var waiting: [Int64: (sent: NIODeadline, phase: EdgeBenchLoad.Phase)] = [:]
+    /// What to call with the ack of each event sent by ``emit(_:ack:)``, by ack id.
+    private var ackHandlers: [Int64: AckHandler] = [:]
     private var nextAckID: Int64 = 0
 
     /// A client that sends `load`'s events once started (none when `nil`), hands the server's
@@ -77,6 +84,15 @@ final class EdgeBenchConnection: ChannelInboundHandler {
     /// `["addOnlineUser",{…}]`. Called on the channel's event loop.
     func emit(_ arguments: String) {
         write(.text, bytes: Array(("42" + arguments).utf8))
+    }
+
+    /// Emits one event to `/` asking for an ack: `arguments` is the JSON array after
+    /// `42<id>`; `ack` gets the ack's arguments. Called on the channel's event loop.
+    func emit(_ arguments: String, ack: @escaping AckHandler) {
+        let ackID = nextAckID
+        nextAckID += 1
+        ackHandlers[ackID] = ack
+        write(.text, bytes: Array(("42" + String(ackID) + arguments).utf8))
     }
 
     /// Reads one WebSocket frame: an Engine.IO packet when it is text.
@@ -146,8 +162,8 @@ final class EdgeBenchConnection: ChannelInboundHandler {
         }
     }
 
-    /// An ack `43<id>[…]`: records its round trip (an error when the first argument is
-    /// `{"error": …}`), then sends the next event.
+    /// An ack `43<id>[…]`: hands it to the caller that asked for it, or records the round trip
+    /// of a load event (an error when the first argument is `{"error": …}`) and sends the next.
     private func acknowledged(_ bytes: [UInt8]) {
         var index = 2
         var ackID: Int64 = 0
@@ -155,7 +171,9 @@ final class EdgeBenchConnection: ChannelInboundHandler {
             ackID = ackID * 10 + digit
             index += 1
         }
-        guard let load, index > 2, let event = waiting.removeValue(forKey: ackID) else { return }
+        guard index > 2 else { return }
+        if let handler = ackHandlers.removeValue(forKey: ackID) { return handler(bytes[index...]) }
+        guard let load, let event = waiting.removeValue(forKey: ackID) else { return }
         let elapsed = NIODeadline.now() - event.sent
         let error = bytes[index...].starts(with: Self.errorPrefix)
         load.answered(event.phase, microseconds: UInt64(max(0, elapsed.nanoseconds / 1000)), error: error)

@@ -3,9 +3,10 @@ import Contracts
 import Foundation
 import Logging
 import NIOCore
+import SwitchboardKit
 import Synchronization
 
-/// The bus side of `switchboard bench call`: seeds the call service, and for the timer part
+/// The bus side of `switchboard-bench call`: seeds the call service, and for the timer part
 /// plays an edge towards it (publishes `connected` / `disconnected` life facts, sends client
 /// events through the delivery rules, receives the instructions published on topic `edge`).
 final class CallBenchBus: Sendable {
@@ -69,7 +70,7 @@ final class CallBenchBus: Sendable {
         var header = header(ns: "", event: "seed", sid: "\(instance)-seed", user: nil)
         header.ack = true
         let reply = try await request(Envelope(topic: "", header: header, encoding: [document]), route: nil)
-        guard reply.header.error == nil, let answer = SeedCommand.ackArgument(of: reply),
+        guard reply.header.error == nil, let answer = SeedDelivery.ackArgument(of: reply),
               answer["ok"]?.boolValue == true else {
             throw BenchFailure(description: "the call service refused the seed: \(reply.header.error ?? "")")
         }

@@ -3,9 +3,10 @@ import Contracts
 import Foundation
 import Histogram
 import NIOCore
+import SwitchboardKit
 import Synchronization
 
-/// The timer part of `switchboard bench call`: `--timers` calls ringing at once, each between
+/// The timer part of `switchboard-bench call`: `--timers` calls ringing at once, each between
 /// its own user and telecaller, driven over the bus as an edge would drive them, left to be
 /// MISSED by the call service's ring timer.
 struct CallBenchTimers {

@@ -1,9 +1,10 @@
+import Contracts
 import Histogram
 import NIOCore
 import Synchronization
 
-/// What the connections of one `switchboard bench edge` load run share: the phase of the run,
-/// the tickets of a `--messages` run, the bytes of the `echo` event, and the tally.
+/// What the connections of one `switchboard-bench edge` load run share: the phase of the run,
+/// the tickets of a `--messages` run, the bytes of the event (`echo` unless told), and the tally.
 ///
 /// Connections claim a phase for every event they send and report every answer; the command
 /// moves the phases on (warm-up → measured → stopped) and reads the result at the end.
@@ -63,15 +64,15 @@ final class EdgeBenchLoad: Sendable {
 
     /// Events each connection keeps waiting for their ack.
     let inFlight: Int
-    /// What follows `42<ack id>` in every event: `["echo","xx…"]`.
+    /// What follows `42<ack id>` in every event, e.g. `["echo","xx…"]`.
     let eventTail: [UInt8]
     private let state: Mutex<State>
 
-    /// A run of `inFlight` events per connection, each an `echo` of a `payload`-byte string;
-    /// `messages` measured events in all, or unbounded (`nil`) until ``stop()``.
-    init(inFlight: Int, payload: Int, messages: Int?) {
+    /// A run of `inFlight` events per connection, each an `event` (default `echo`) of a
+    /// `payload`-byte string; `messages` measured events in all, or unbounded (`nil`) until ``stop()``.
+    init(inFlight: Int, payload: Int, messages: Int?, event: String = "echo") {
         self.inFlight = inFlight
-        eventTail = Array(("[\"echo\",\"" + String(repeating: "x", count: payload) + "\"]").utf8)
+        eventTail = Array(("[" + JSON.string(event).jsonText + ",\"" + String(repeating: "x", count: payload) + "\"]").utf8)
         state = Mutex(State(tickets: messages))
     }
 

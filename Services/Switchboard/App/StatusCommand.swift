@@ -3,6 +3,7 @@ import Bus
 import Contracts
 import Foundation
 import Logging
+import SwitchboardKit
 
 /// `switchboard status`: the processes heard in `hello`.
 struct StatusCommand: AsyncParsableCommand {
@@ -18,6 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let connection = try BusConnection(configuration: bus.connectionConfiguration(), logger: Logger(label: "status"))
         connection.subscribe(.exact(Topic.hello))
+        let wait = self.wait
         Task {
             try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
             await connection.close()
