@@ -144,13 +144,22 @@ public enum JSONCoding {
 
     private static let decoder = JSONDecoder()
 
-    /// Encodes `value` as compact UTF-8 JSON with sorted keys.
+    /// Encodes `value` as compact UTF-8 JSON with sorted keys. A ``JSON`` value or list of
+    /// them is written by ``JSONWriter``, everything else by `JSONEncoder`.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        try encoder.encode(value)
+        if let value = value as? JSON { return JSONWriter.write(value) }
+        if let values = value as? [JSON] { return JSONWriter.write(.array(values)) }
+        return try encoder.encode(value)
     }
 
-    /// Decodes `type` from UTF-8 JSON.
+    /// Decodes `type` from UTF-8 JSON. A ``JSON`` value or list of them is read by
+    /// ``JSONReader``, everything else by `JSONDecoder`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try decoder.decode(type, from: data)
+        if type == JSON.self { return try JSONReader.read(data) as! T }
+        if type == [JSON].self {
+            guard case .array(let values) = try JSONReader.read(data) else { throw JSONReader.Failure(offset: 0) }
+            return values as! T
+        }
+        return try decoder.decode(type, from: data)
     }
 }
