@@ -15,7 +15,7 @@ extension CallBook {
         else { return refuse(socket, .invalidRequest) }
         guard let callType = CallType(rawValue: typeText) else { return refuse(socket, .invalidCallType) }
         let userId = socket.identity.id
-        guard initiateLimiter.allow(userId, now: now) else { return refuse(socket, .tooManyAttempts) }
+        guard allow(\.initiateLimiter, userId, now: now) else { return refuse(socket, .tooManyAttempts) }
         guard let user = users[userId], user.status == .active,
               user.coinBalance >= telecallers[telecallerId]?.ratePerMinute ?? 0
         else { return refuse(socket, .accountUnavailable) }
@@ -47,7 +47,7 @@ extension CallBook {
     /// limit, party, RINGING; then CANCELLED and `call:cancelled {callId}` to the telecaller.
     mutating func cancel(_ socket: CallSocket, _ payload: JSON?, now: Int64) -> CallOutcome {
         guard let id = callID(in: payload) else { return refuse(socket, .invalidRequest) }
-        guard cancelLimiter.allow(socket.identity.id, now: now) else { return refuse(socket, .tooManyAttempts) }
+        guard allow(\.cancelLimiter, socket.identity.id, now: now) else { return refuse(socket, .tooManyAttempts) }
         guard let call = calls[id], isParty(socket, of: call) else { return refuse(socket, .callNotFound) }
         guard call.status == .ringing else { return refuse(socket, .notRinging) }
         return finish(id, as: .cancelled, reason: .cancelled, at: now, notify: .telecaller, event: "call:cancelled")
@@ -99,7 +99,7 @@ extension CallBook {
     /// {callId}` to the other side, and the LiveKit room deleted.
     mutating func end(_ socket: CallSocket, _ payload: JSON?, now: Int64) -> CallOutcome {
         guard let id = callID(in: payload) else { return refuse(socket, .invalidRequest) }
-        guard endLimiter.allow("\(socket.ns) \(socket.identity.id)", now: now)
+        guard allow(\.endLimiter, "\(socket.ns) \(socket.identity.id)", now: now)
         else { return refuse(socket, .tooManyAttempts) }
         guard let call = calls[id], isParty(socket, of: call) else { return refuse(socket, .callNotFound) }
         guard call.status == .accepted else { return refuse(socket, .notInProgress) }

@@ -40,7 +40,7 @@ extension CallBook {
         guard let telecaller = telecallers[id], telecaller.approved else { return [] }
         let now = presence(of: id)
         guard now != announced[id, default: .offline] else { return [] }
-        announced[id] = now == .offline ? nil : now
+        setAnnounced(now == .offline ? nil : now, of: id)
         let payload: JSON = ["telecallerId": .string(id), "presence": .string(now.rawValue),
                              "telecaller": now == .online ? telecaller.presenceJSON : .null]
         return [.emit(Emit(ns: Self.userNamespace, event: "telecaller:presence-changed", args: [payload],
@@ -49,7 +49,7 @@ extension CallBook {
 
     /// Life fact `connected`: records the socket; a telecaller's first socket makes them ONLINE.
     mutating func connect(_ socket: CallSocket) -> CallOutcome {
-        sockets[socket.ns, default: [:]][socket.identity.id, default: []].insert(socket.sid)
+        setSocket(socket.sid, of: socket.identity.id, on: socket.ns, connected: true)
         guard socket.ns == Self.telecallerNamespace else { return CallOutcome() }
         return CallOutcome(instructions: presenceChanges(of: socket.identity.id))
     }
@@ -61,11 +61,10 @@ extension CallBook {
     /// last socket goes. The last socket also clears "set unavailable" and makes them OFFLINE.
     mutating func disconnect(_ socket: CallSocket, now: Int64) -> CallOutcome {
         let id = socket.identity.id
-        sockets[socket.ns]?[id]?.remove(socket.sid)
-        if sockets[socket.ns]?[id]?.isEmpty == true { sockets[socket.ns]?[id] = nil }
+        setSocket(socket.sid, of: id, on: socket.ns, connected: false)
         let byUser = socket.ns == Self.userNamespace
         let gone = !byUser && !isConnected(id, on: socket.ns)
-        if gone { unavailable.remove(id) }
+        if gone { setUnavailable(id, false) }
         // A party has at most one live call.
         let live = byUser ? liveCall(ofUser: id) : liveCall(ofTelecaller: id)
         let affected = [live].compactMap { $0 }.filter { call in
@@ -108,7 +107,7 @@ extension CallBook {
     mutating func setAvailability(_ socket: CallSocket, _ payload: JSON?) -> CallOutcome {
         guard let available = payload?["available"]?.boolValue else { return refuse(socket, .invalidRequest) }
         let id = socket.identity.id
-        if available { unavailable.remove(id) } else { unavailable.insert(id) }
+        setUnavailable(id, !available)
         return CallOutcome(instructions: presenceChanges(of: id))
     }
 }

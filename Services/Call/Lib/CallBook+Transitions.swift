@@ -27,7 +27,7 @@ extension CallBook {
             let seconds = max(0, time - acceptedAt) / 1000
             let due = Call.cost(seconds: seconds, ratePerMinute: call.ratePerMinute)
             let charged = min(due, max(0, users[call.userId]?.coinBalance ?? 0))
-            users[call.userId]?.coinBalance -= charged
+            lowerBalance(of: call.userId, by: charged)
             call.durationSeconds = seconds
             call.coins = charged
             if charged > 0 { debit = [.debit(userId: call.userId, coins: charged)] }

@@ -68,8 +68,11 @@ public struct CallBook: Sendable {
     var cancelLimiter: RateLimiter
     /// `call:end` limiter.
     var endLimiter: RateLimiter
-    /// Live calls by party, accepted calls, ring deadlines in order (kept by `put`).
+    /// Live calls by party, accepted calls, ring deadlines and final ends in order (kept by `put`).
     var index = CallIndex()
+    /// How to take back the steps taken since the last commit (``undo(to:)``); records only
+    /// when switched on, as ``CallState`` does.
+    var journal = UndoLog<CallBook>()
 
     /// A book holding `calls` (e.g. the live calls reloaded after a restart; their deadlines
     /// are absolute, so `expire(now:)` fires the overdue ones at once) and no sockets.
@@ -109,14 +112,9 @@ public struct CallBook: Sendable {
     /// (`call:ended` to both). The call's `endedAt` is its deadline. Also drops final calls older
     /// than the retention and empty rate-limit windows.
     public mutating func expire(now: Int64) -> CallOutcome {
-        if let oldest = index.oldestFinalEnd, oldest <= now - configuration.retentionMs {
-            calls = calls.filter { $0.value.status.isLive || ($0.value.endedAt ?? now) > now - configuration.retentionMs }
-            index.oldestFinalEnd = calls.values.compactMap { $0.status.isLive ? nil : $0.endedAt }.min()
-        }
-        initiateLimiter.prune(now: now)
-        cancelLimiter.prune(now: now)
-        endLimiter.prune(now: now)
-        var due = index.popRings(dueAt: now, isRinging).compactMap { entry in calls[entry.id].map { ($0, entry.deadline) } }
+        sweepFinalCalls(endedBy: now - configuration.retentionMs)
+        pruneLimiters(now: now)
+        var due = popRings(dueAt: now)
         for id in index.accepted {
             if let call = calls[id], let deadline = deadline(of: call), deadline <= now { due.append((call, deadline)) }
         }

@@ -44,9 +44,9 @@ extension CallEngine {
     func finishRebuild(_ loaded: Loaded, in database: any DatabaseWriter) async throws -> CallOutcome {
         try await database.write { db in
             try self.change(db) { state, now in
-                state = CallState(book: CallBook(configuration: self.settings.book, users: loaded.users,
-                                                 telecallers: loaded.telecallers, calls: loaded.calls,
-                                                 makeToken: self.settings.tokens.maker))
+                state.reset(to: CallBook(configuration: self.settings.book, users: loaded.users,
+                                         telecallers: loaded.telecallers, calls: loaded.calls,
+                                         makeToken: self.settings.tokens.maker))
                 let (snapshots, heldBack) = self.rebuild.withLock { rebuild in
                     rebuild.active = false
                     defer { rebuild.snapshots = [:]; rebuild.heldBack = [] }

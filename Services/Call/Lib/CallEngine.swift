@@ -7,7 +7,8 @@ import Synchronization
 
 /// The call book on the bus: every change of the book happens inside a database write, in the
 /// same transaction as its effects (and, for client events, the dedup record). GRDB runs writes
-/// one at a time, so changes are serialized; a transaction that rolls back restores the book.
+/// one at a time, so changes are serialized; a transaction that rolls back takes back the
+/// changes made in it (see ``change(_:_:)``).
 final class CallEngine: Sendable {
     struct Rebuild {
         var active = true
@@ -32,7 +33,8 @@ final class CallEngine: Sendable {
         state = Mutex(CallState(book: CallBook(configuration: settings.book, makeToken: settings.tokens.maker)))
     }
 
-    /// A copy of the book, for reading (tests, decisions).
+    /// A copy of the book, for tests. (Code that runs beside changes reads under the lock
+    /// instead: a copy still held when the next change writes would make it copy the book.)
     var book: CallBook { state.withLock { $0.book } }
 
     /// Whether start-up is still rebuilding (socket facts are held back).
@@ -40,29 +42,33 @@ final class CallEngine: Sendable {
 
     // MARK: Changing the book
 
-    /// Runs `body` on the state at the current time inside the transaction of `db`, writes the
-    /// outcome's effects in it, and restores the state if the transaction does not commit. After
-    /// the commit: the timer is woken when a call was stored, and rooms are deleted.
+    /// Runs `body` on the state at the current time inside the transaction of `db` and writes
+    /// the outcome's effects in it. Every step `body` takes is journaled, so a change costs what
+    /// it touches: when its effects cannot be written, the change is taken back at once (the
+    /// caller's savepoint or transaction then rolls back the database); when the transaction
+    /// rolls back, every change made in it is taken back, newest first. After the commit the
+    /// journal is forgotten, the timer is woken when a call was stored, and rooms are deleted.
     func change(_ db: Database, _ body: (inout CallState, Int64) -> CallOutcome) throws -> CallOutcome {
         let now = clock()
-        let (backup, outcome) = state.withLock { state -> (CallState, CallOutcome) in
-            let backup = state
-            return (backup, body(&state, now))
-        }
+        let (mark, outcome) = state.withLock { state in (state.mark, body(&state, now)) }
         do {
             try CallStore.apply(outcome.effects, in: db)
         } catch {
-            state.withLock { $0 = backup }
+            state.withLock { $0.undo(to: mark) }
             throw error
         }
         let stored = outcome.effects.contains { if case .store = $0 { true } else { false } }
         let rooms = outcome.effects.compactMap { if case .deleteRoom(let id) = $0 { id } else { nil } }
         let deleter = self.rooms
-        db.afterNextTransaction(onCommit: { [waker] _ in
+        // Several changes may share one transaction, and its callbacks run in registration
+        // order: the first one commits (or undoes back to its own mark) all of them at once,
+        // and the later ones find nothing left to do.
+        db.afterNextTransaction(onCommit: { [self, waker] _ in
+            self.state.withLock { $0.commit() }
             if stored { waker.wake() }
             for room in rooms { Task { await deleter.delete(room: room) } }
         }, onRollback: { [self] _ in
-            self.state.withLock { $0 = backup }
+            self.state.withLock { $0.undo(to: mark) }
         })
         return outcome
     }
@@ -90,7 +96,7 @@ final class CallEngine: Sendable {
         guard let identity = event.user else {
             return [ConnectionDecision.reject("Authentication token required").instruction]
         }
-        return [book.decideConnection(identity: identity, namespace: event.route.ns).instruction]
+        return [state.withLock { $0.book.decideConnection(identity: identity, namespace: event.route.ns) }.instruction]
     }
 
     /// `("", "seed")`: upserts the document's users and telecallers; the ack (when asked for) is
@@ -109,10 +115,10 @@ final class CallEngine: Sendable {
             for user in seed.users { try CallStore.upsert(user, in: db) }
             for telecaller in seed.telecallers { try CallStore.upsert(telecaller, in: db) }
             let outcome = try self.change(db) { state, _ in
-                for user in seed.users { state.book.users[user.id] = user }
+                for user in seed.users { state.book.upsert(user) }
                 var instructions: [Instruction] = []
                 for telecaller in seed.telecallers {
-                    state.book.telecallers[telecaller.id] = telecaller
+                    state.book.upsert(telecaller)
                     instructions += state.book.presenceChanges(of: telecaller.id)
                 }
                 return CallOutcome(instructions: instructions)

@@ -45,19 +45,69 @@ enum SocketFact: Sendable, Equatable {
 
 /// Everything the service keeps in memory: the book, and which edge holds which socket (so
 /// that the sockets of an edge that went silent can be treated as disconnected).
+///
+/// Every step of a change is journaled (here and in the book), so that a change is taken back
+/// at the cost of what it touched: ``mark`` before it, ``undo(to:)`` to take it back, ``commit()``
+/// once the database has it.
 struct CallState: Sendable {
+    /// A position in the journals, to undo back to.
+    struct Mark: Sendable, Equatable {
+        /// Entries of the state's own journal.
+        var state: Int
+        /// Entries of the book's journal.
+        var book: Int
+    }
+
+    /// The calls, accounts and sockets.
     var book: CallBook
+    /// The sockets each edge holds, by edge instance id.
     var sockets: [String: Set<CallSocket>] = [:]
+    /// How to take back the steps taken on ``sockets`` (and ``reset(to:)``) since the last commit.
+    private var journal = UndoLog<CallState>()
+
+    /// The state of `book`, with no socket; both journals record.
+    init(book: CallBook) {
+        self.book = book
+        self.book.journal.isRecording = true
+        journal.isRecording = true
+    }
+
+    /// Where the journals stand now.
+    var mark: Mark { Mark(state: journal.count, book: book.journal.count) }
+
+    /// Takes back every step taken since `mark`, newest first. The state's own steps go first:
+    /// they touch only ``sockets``, except a reset, which brings back the book as it was then.
+    mutating func undo(to mark: Mark) {
+        while journal.count > mark.state, let entry = journal.removeLast() { entry(&self) }
+        book.undo(to: mark.book)
+    }
+
+    /// Forgets the journals: what they would undo is committed.
+    mutating func commit() {
+        journal.removeAll()
+        book.journal.removeAll()
+    }
+
+    /// Replaces the whole state by a fresh one around `book` (start-up), keeping the journal.
+    mutating func reset(to book: CallBook) {
+        let old = self
+        self = CallState(book: book)
+        journal = old.journal
+        journal.record { $0 = old }
+    }
 
     /// Applies a socket fact from `edge` to the book at `now`.
     mutating func apply(_ fact: SocketFact, edge: String, now: Int64) -> CallOutcome {
         switch fact {
         case .connected(let socket):
-            sockets[edge, default: []].insert(socket)
+            if sockets[edge, default: []].insert(socket).inserted {
+                journal.record { _ = $0.remove(socket, from: edge) }
+            }
             return book.handle(.connected(socket), now: now)
         case .disconnected(let socket):
-            sockets[edge]?.remove(socket)
-            if sockets[edge]?.isEmpty == true { sockets[edge] = nil }
+            if remove(socket, from: edge) {
+                journal.record { _ = $0.sockets[edge, default: []].insert(socket) }
+            }
             return book.handle(.disconnected(socket), now: now)
         }
     }
@@ -65,9 +115,20 @@ struct CallState: Sendable {
     /// Every socket of `edge` disconnects (the edge stopped saying hello).
     mutating func edgeGone(_ edge: String, now: Int64) -> CallOutcome {
         var outcome = CallOutcome()
-        let gone = (sockets.removeValue(forKey: edge) ?? []).sorted { ($0.ns, $0.sid) < ($1.ns, $1.sid) }
-        for socket in gone { outcome.append(book.handle(.disconnected(socket), now: now)) }
+        guard let held = sockets.removeValue(forKey: edge) else { return outcome }
+        journal.record { $0.sockets[edge] = held }
+        for socket in held.sorted(by: { ($0.ns, $0.sid) < ($1.ns, $1.sid) }) {
+            outcome.append(book.handle(.disconnected(socket), now: now))
+        }
         return outcome
+    }
+
+    /// Takes `socket` out of `edge`'s sockets (an edge left with none is dropped); whether it was there.
+    @discardableResult
+    private mutating func remove(_ socket: CallSocket, from edge: String) -> Bool {
+        guard sockets[edge]?.remove(socket) != nil else { return false }
+        if sockets[edge]?.isEmpty == true { sockets[edge] = nil }
+        return true
     }
 }
 

@@ -47,9 +47,37 @@ public struct RateLimiter: Sendable, Equatable {
 
     /// Forgets keys whose attempts have all left the window (keeps memory bounded); looks at
     /// every key at most once a second (``allow(_:now:)`` reads only its own key's window).
-    public mutating func prune(now: Int64) {
-        if let prunedAt, now >= prunedAt, now - prunedAt < 1000 { return }
+    /// Returns what it forgot, `nil` when it did not look.
+    @discardableResult
+    public mutating func prune(now: Int64) -> Pruned? {
+        if let prunedAt, now >= prunedAt, now - prunedAt < 1000 { return nil }
+        let pruned = Pruned(prunedAt: prunedAt, windows: hits.filter { !($0.value.last.map { $0 > now - limit.windowMs } ?? false) })
         prunedAt = now
-        hits = hits.filter { $0.value.last.map { $0 > now - limit.windowMs } ?? false }
+        for key in pruned.windows.keys { hits[key] = nil }
+        return pruned
+    }
+
+    /// What one ``prune(now:)`` forgot.
+    public struct Pruned: Sendable, Equatable {
+        /// When the limiter had pruned before.
+        var prunedAt: Int64?
+        /// The windows it dropped, by key.
+        var windows: [String: [Int64]]
+    }
+
+    /// The times of `key`'s allowed attempts as recorded (some may have left the window).
+    func window(of key: String) -> [Int64]? {
+        hits[key]
+    }
+
+    /// Puts back `key`'s recorded times as ``window(of:)`` read them.
+    mutating func restore(_ window: [Int64]?, of key: String) {
+        hits[key] = window
+    }
+
+    /// Puts back what a ``prune(now:)`` forgot.
+    mutating func unprune(_ pruned: Pruned) {
+        prunedAt = pruned.prunedAt
+        hits.merge(pruned.windows) { _, old in old }
     }
 }
