@@ -34,7 +34,7 @@ extension PresenceState {
     /// with Add and `presence:update`). Rooms restored from a snapshot have no known join
     /// order: they get sequence numbers in the snapshot's order.
     public mutating func applySnapshot(_ snapshot: Snapshot) -> [Instruction] {
-        let stale = sockets.keys.filter { $0.edge == snapshot.edge }
+        let stale = socketsByEdge[snapshot.edge] ?? []
         return tracking { state in
             for key in stale { state.put(key, nil) }
             for socket in snapshot.sockets {
@@ -60,7 +60,7 @@ extension PresenceState {
     /// users announced only there, `presence:update` for server rooms that lost members.
     /// A second call for the same edge finds nothing and returns nothing.
     public mutating func edgeGone(_ edge: String) -> [Instruction] {
-        let gone = sockets.keys.filter { $0.edge == edge }
+        let gone = socketsByEdge[edge] ?? []
         return tracking { state in
             for key in gone { state.put(key, nil) }
         }

@@ -48,6 +48,8 @@ public struct PresenceState: Sendable {
     private(set) var sockets: [SocketKey: SocketRecord] = [:]
     /// The sockets of each user (authenticated or announced).
     private(set) var socketsByUser: [String: Set<SocketKey>] = [:]
+    /// The sockets of each edge, so that a snapshot or a vanished edge touches only its own.
+    private(set) var socketsByEdge: [String: Set<SocketKey>] = [:]
     /// The sockets in each room.
     private(set) var membersByRoom: [RoomKey: Set<SocketKey>] = [:]
     /// For each reported room (marker and server rooms): how many sockets of each user are in it.
@@ -70,9 +72,11 @@ public struct PresenceState: Sendable {
         if let old = sockets[key] {
             if let user = old.user { Self.remove(key, from: user, in: &socketsByUser) }
             for room in old.rooms.keys { enter(RoomKey(ns: old.ns, room: room), key, user: old.user, by: -1) }
+            if record == nil { Self.remove(key, from: key.edge, in: &socketsByEdge) }
         }
         sockets[key] = record
         if let record {
+            socketsByEdge[key.edge, default: []].insert(key)
             if let user = record.user { socketsByUser[user, default: []].insert(key) }
             for room in record.rooms.keys { enter(RoomKey(ns: record.ns, room: room), key, user: record.user, by: 1) }
         }
@@ -105,6 +109,7 @@ public struct PresenceState: Sendable {
     mutating func removeAll() {
         sockets = [:]
         socketsByUser = [:]
+        socketsByEdge = [:]
         membersByRoom = [:]
         usersInRoom = [:]
     }
