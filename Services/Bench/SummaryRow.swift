@@ -38,7 +38,7 @@ struct SummaryRow: Codable, Sendable {
         let latency = { (microseconds: Int?) in microseconds.map(Self.duration) ?? "-" }
         return (withBuild ? [build] : []) + [
             scenario,
-            Self.grouped(perSecond) + " \(operation)s/s",
+            Self.grouped(perSecond) + " \(operation == "delivery" ? "deliveries" : operation + "s")/s",
             latency(p50Us), latency(p99Us),
             cpuUsPerOperation.map { String(format: $0 < 100 ? "%.1f" : "%.0f", $0) } ?? "-",
             switchesPerOperation.map { String(format: "%.2f", $0) } ?? "-",
@@ -97,6 +97,35 @@ struct SummaryRow: Codable, Sendable {
         }
         return try text.split(separator: "\n").filter { !$0.isEmpty }.map { line in
             try JSONDecoder().decode(SummaryRow.self, from: Data(line.utf8))
+        }
+    }
+
+    /// One row per build and scenario, in the order they first appear, with the median of
+    /// every figure of its rows (the upper one of an even count) and the most errors.
+    static func medians(_ rows: [SummaryRow]) -> [SummaryRow] {
+        var groups: [[SummaryRow]] = []
+        for row in rows {
+            if let index = groups.firstIndex(where: { $0[0].build == row.build && $0[0].scenario == row.scenario }) {
+                groups[index].append(row)
+            } else {
+                groups.append([row])
+            }
+        }
+        func middle<T: Comparable>(_ values: [T?]) -> T? {
+            let present = values.compactMap { $0 }.sorted()
+            return present.isEmpty ? nil : present[present.count / 2]
+        }
+        return groups.map { group in
+            var row = group[0]
+            row.operations = middle(group.map(\.operations)) ?? row.operations
+            row.perSecond = middle(group.map(\.perSecond)) ?? row.perSecond
+            row.p50Us = middle(group.map(\.p50Us))
+            row.p99Us = middle(group.map(\.p99Us))
+            row.cpuUsPerOperation = middle(group.map(\.cpuUsPerOperation))
+            row.switchesPerOperation = middle(group.map(\.switchesPerOperation))
+            row.bytesPerConnection = middle(group.map(\.bytesPerConnection))
+            row.errors = group.map(\.errors).max() ?? row.errors
+            return row
         }
     }
 
