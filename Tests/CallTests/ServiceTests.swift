@@ -304,6 +304,29 @@ extension Array where Element == Instruction {
         #expect(h.engine.book.presence(of: "t1") == .offline)
     }
 
+    /// A wake for a deadline after the end of the current wait leaves the timer asleep; one
+    /// before it, or with no deadline, ends the wait.
+    @Test func wakerSleepsThroughLaterDeadlines() async {
+        let waker = Waker()
+        let waited = Task {
+            let start = ContinuousClock.now
+            await waker.wait(upTo: .milliseconds(600), until: 1_000)
+            return ContinuousClock.now - start
+        }
+        try? await Task.sleep(for: .milliseconds(200))
+        waker.wake(for: 1_000)
+        waker.wake(for: 5_000)
+        #expect(await waited.value >= .milliseconds(600))
+        let early = Task {
+            let start = ContinuousClock.now
+            await waker.wait(upTo: .seconds(5), until: 1_000)
+            return ContinuousClock.now - start
+        }
+        try? await Task.sleep(for: .milliseconds(200))
+        waker.wake(for: 999)
+        #expect(await early.value < .seconds(2))
+    }
+
     @Test func wakerWakesEarlyAndTimesOut() async {
         let waker = Waker()
         let start = ContinuousClock.now

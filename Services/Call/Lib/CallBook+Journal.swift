@@ -71,7 +71,9 @@ extension CallBook {
     /// Forgets the empty windows of every rate limiter (each looks at its keys at most once a
     /// second).
     mutating func pruneLimiters(now: Int64) {
-        for limiter: WritableKeyPath<CallBook, RateLimiter> & Sendable in [\.initiateLimiter, \.cancelLimiter, \.endLimiter] {
+        let limiters: [WritableKeyPath<CallBook, RateLimiter> & Sendable] = [\.initiateLimiter, \.cancelLimiter,
+                                                                            \.endLimiter]
+        for limiter in limiters {
             guard let pruned = self[keyPath: limiter].prune(now: now) else { continue }
             journal.record { $0[keyPath: limiter].unprune(pruned) }
         }

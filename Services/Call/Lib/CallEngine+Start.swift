@@ -83,7 +83,8 @@ extension CallEngine {
     }
 
     /// The deadline timer: sleeps until the book's next deadline (at most a second, woken early
-    /// when a call is stored), then settles what is due in a write and sends the outcome.
+    /// when a call goes live with a deadline before that), then settles what is due in a write
+    /// and sends the outcome.
     func runTimer(_ control: ServiceControl) async {
         guard let database = control.database else { return }
         while !Task.isCancelled {
@@ -97,7 +98,8 @@ extension CallEngine {
             }
             let next = state.withLock { $0.book.nextDeadline }
             let now = clock()
-            await waker.wait(upTo: .milliseconds(min(1000, max(1, (next ?? now + 1000) - now))))
+            let wait = min(1000, max(1, (next ?? now + 1000) - now))
+            await waker.wait(upTo: .milliseconds(wait), until: now + wait)
         }
     }
 

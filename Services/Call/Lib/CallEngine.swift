@@ -47,7 +47,7 @@ final class CallEngine: Sendable {
     /// it touches: when its effects cannot be written, the change is taken back at once (the
     /// caller's savepoint or transaction then rolls back the database); when the transaction
     /// rolls back, every change made in it is taken back, newest first. After the commit the
-    /// journal is forgotten, the timer is woken when a call was stored, and rooms are deleted.
+    /// journal is forgotten, the timer is woken when a live call was stored, and rooms are deleted.
     func change(_ db: Database, _ body: (inout CallState, Int64) -> CallOutcome) throws -> CallOutcome {
         let now = clock()
         let (mark, outcome) = state.withLock { state in (state.mark, body(&state, now)) }
@@ -57,7 +57,9 @@ final class CallEngine: Sendable {
             state.withLock { $0.undo(to: mark) }
             throw error
         }
-        let stored = outcome.effects.contains { if case .store = $0 { true } else { false } }
+        // The timer is woken for a call that went live; not for a RINGING call whose deadline
+        // comes after the timer's next look anyway, nor for a final call (deadlines only go).
+        let live = outcome.effects.compactMap { if case .store(let call) = $0, call.status.isLive { call } else { nil } }
         let rooms = outcome.effects.compactMap { if case .deleteRoom(let id) = $0 { id } else { nil } }
         let deleter = self.rooms
         // Several changes may share one transaction, and its callbacks run in registration
@@ -65,7 +67,7 @@ final class CallEngine: Sendable {
         // and the later ones find nothing left to do.
         db.afterNextTransaction(onCommit: { [self, waker] _ in
             self.state.withLock { $0.commit() }
-            if stored { waker.wake() }
+            for call in live { waker.wake(for: call.status == .ringing ? call.ringDeadline : nil) }
             for room in rooms { Task { await deleter.delete(room: room) } }
         }, onRollback: { [self] _ in
             self.state.withLock { $0.undo(to: mark) }

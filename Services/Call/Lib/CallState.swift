@@ -137,25 +137,31 @@ final class Waker: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// When the current wait ends by itself (ms since the epoch, the engine's clock), if known.
+        var until: Int64?
     }
 
     private let state = Mutex(State())
 
-    /// Ends the current wait, or the next one at once when nobody waits.
-    func wake() {
+    /// Ends the current wait, or the next one at once when nobody waits. A wake for a
+    /// `deadline` at or after the moment the current wait ends by itself does nothing: the
+    /// timer looks at the book again then anyway.
+    func wake(for deadline: Int64? = nil) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
                 return nil
             }
+            if let deadline, let until = state.until, deadline >= until { return nil }
             state.waiter = nil
             return waiter
         }
         waiter?.resume()
     }
 
-    /// Waits until `wake()` or for `duration`, whichever comes first (or cancellation).
-    func wait(upTo duration: Duration) async {
+    /// Waits until `wake()` or for `duration`, whichever comes first (or cancellation); `until`
+    /// is when that is on the engine's clock, if the caller knows.
+    func wait(upTo duration: Duration, until: Int64? = nil) async {
         let timer = Task { [weak self] in
             guard (try? await Task.sleep(for: duration)) != nil else { return }
             self?.wake()
@@ -168,6 +174,7 @@ final class Waker: Sendable {
                         return true
                     }
                     state.waiter = waiter
+                    state.until = until
                     return false
                 }
                 if now { waiter.resume() }

@@ -51,7 +51,8 @@ public struct RateLimiter: Sendable, Equatable {
     @discardableResult
     public mutating func prune(now: Int64) -> Pruned? {
         if let prunedAt, now >= prunedAt, now - prunedAt < 1000 { return nil }
-        let pruned = Pruned(prunedAt: prunedAt, windows: hits.filter { !($0.value.last.map { $0 > now - limit.windowMs } ?? false) })
+        let stale = hits.filter { $0.value.last.map { $0 <= now - limit.windowMs } ?? true }
+        let pruned = Pruned(prunedAt: prunedAt, windows: stale)
         prunedAt = now
         for key in pruned.windows.keys { hits[key] = nil }
         return pruned
