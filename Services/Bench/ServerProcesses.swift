@@ -8,15 +8,22 @@ struct ServerProcesses: Sendable {
     struct Sample: Sendable {
         /// User + system CPU seconds (`utime` + `stime` of `/proc/<pid>/stat`), every thread included.
         var cpuSeconds: Double
-        /// `voluntary_ctxt_switches` of `/proc/<pid>/task/<tid>/status`, summed over the live threads.
-        var voluntarySwitches: Int
+        /// `voluntary_ctxt_switches` of `/proc/<pid>/task/<tid>/status` by thread (`pid/tid`).
+        var threadSwitches: [String: Int]
         /// `VmRSS` of `/proc/<pid>/status`, in bytes.
         var residentBytes: Int
 
-        /// What was used between `earlier` and this sample.
+        /// Voluntary context switches summed over the threads.
+        var voluntarySwitches: Int { threadSwitches.values.reduce(0, +) }
+
+        /// What was used between `earlier` and this sample. A thread's context switches count
+        /// from `earlier` (or from its start, when it is new); a thread that ended in between
+        /// counts nothing, since Linux keeps no count of it outside the process.
         func since(_ earlier: Sample) -> Sample {
             Sample(cpuSeconds: cpuSeconds - earlier.cpuSeconds,
-                   voluntarySwitches: voluntarySwitches - earlier.voluntarySwitches,
+                   threadSwitches: threadSwitches.reduce(into: [:]) { delta, thread in
+                       delta[thread.key] = thread.value - (earlier.threadSwitches[thread.key] ?? 0)
+                   },
                    residentBytes: residentBytes - earlier.residentBytes)
         }
     }
@@ -56,25 +63,27 @@ struct ServerProcesses: Sendable {
 
     /// The usage so far; a process that is gone counts as zero.
     func sample() -> Sample {
-        var total = Sample(cpuSeconds: 0, voluntarySwitches: 0, residentBytes: 0)
+        var total = Sample(cpuSeconds: 0, threadSwitches: [:], residentBytes: 0)
         for pid in pids {
             total.cpuSeconds += (try? ProcessUsage.cpuSeconds(of: pid)) ?? 0
-            total.voluntarySwitches += Self.voluntarySwitches(of: pid)
+            for (thread, count) in Self.voluntarySwitches(of: pid) { total.threadSwitches["\(pid)/\(thread)"] = count }
             total.residentBytes += (try? EdgeBenchCommand.residentBytes(of: pid)) ?? 0
         }
         return total
     }
 
-    /// `voluntary_ctxt_switches` summed over the threads of `pid` (`/proc/<pid>/status` alone
-    /// counts only the main thread's).
-    static func voluntarySwitches(of pid: Int32) -> Int {
+    /// `voluntary_ctxt_switches` of each thread of `pid`, by thread id (`/proc/<pid>/status`
+    /// alone counts only the main thread's).
+    static func voluntarySwitches(of pid: Int32) -> [String: Int] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.reduce(0) { total, task in
+        var counts: [String: Int] = [:]
+        for task in tasks {
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8),
                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("voluntary_ctxt_switches:") }),
                   let count = line.split(separator: "\t").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-            else { return total }
-            return total + count
+            else { continue }
+            counts[task] = count
         }
+        return counts
     }
 }
