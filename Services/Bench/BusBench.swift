@@ -8,19 +8,16 @@ import SwitchboardKit
 import Synchronization
 
 /// The bus path of `switchboard-bench bus`: a bus proxy on free loopback ports (unless external),
-/// the `bench` service run by ``ServiceRuntime``, and a client publishing through a ``DeliveryClient``.
+/// the `bench` service run by ``ServiceRuntime``, and a ``BusClient`` publishing by the delivery rules.
 final class BusBench: Sendable {
     /// The route the `bench` service answers.
     static let route = Route(ns: "/", event: "ping")
 
     private let proxy: BusProxy?
     private let proxyTask: Task<Void, Never>?
-    private let connection: BusConnection
-    private let delivery: DeliveryClient
-    private let pump: Task<Void, Never>
-    private let clock: Task<Void, Never>
+    private let client: BusClient
+    private let clientTask: Task<Void, Never>
     private let serviceTask: Task<Void, any Error>
-    private let instance = "bench-\(MessageID.shortSuffix())"
 
     /// Starts everything and returns once the client heard the service announce itself ready.
     init(configuration: BusConnection.Configuration, external: Bool, logger: Logger) async throws {
@@ -36,24 +33,22 @@ final class BusBench: Sendable {
             configuration.subscribeEndpoint = proxy.boundEndpoints.backend
             (self.proxy, proxyTask) = (proxy, Task { await proxy.run() })
         }
-        let connection = try BusConnection(configuration: configuration, logger: logger)
-        let delivery = DeliveryClient(connection: connection, logger: logger)
-        connection.subscribe(.exact(Topic.hello))
-        connection.subscribe(.exact(Topic.inbox(instance)))
-        (self.connection, self.delivery) = (connection, delivery)
-        pump = Task { for await envelope in connection.messages { delivery.receive(envelope) } }
-        clock = Task { await delivery.run() }
+        var clientConfiguration = BusClient.Configuration(instance: "bench-\(MessageID.shortSuffix())")
+        clientConfiguration.bus = configuration
+        let client = try BusClient(configuration: clientConfiguration, logger: logger)
+        self.client = client
+        clientTask = Task { await client.run() }
         var service = ServiceConfiguration(service: "bench")
         service.bus = configuration
         let runtime = try ServiceRuntime(definition: Self.definition, configuration: service, logger: logger)
         serviceTask = Task { try await runtime.run() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !(runtime.isReady && delivery.directory.service(for: Self.route) != nil) {
-            guard ContinuousClock.now < deadline else {
-                await shutdown()
-                throw BenchFailure(description: "the bench service was not ready within 10 s on \(configuration.publishEndpoint)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        let ready = await client.waitUntil(timeout: .seconds(10)) {
+            runtime.isReady && $0.directory.service(for: Self.route) != nil
+        }
+        guard ready else {
+            await shutdown()
+            throw BenchFailure(
+                description: "the bench service was not ready within 10 s on \(configuration.publishEndpoint)")
         }
     }
 
@@ -78,7 +73,7 @@ final class BusBench: Sendable {
 
     /// `count` round trips with `inFlight` events waiting for their reply at once.
     func measure(count: Int, inFlight: Int) async -> RoundTripResult {
-        let window = BusWindow(delivery: delivery, instance: instance, count: count)
+        let window = BusWindow(client: client, count: count)
         let start = ContinuousClock.now
         let (histogram, failed) = await window.run(inFlight: inFlight)
         return RoundTripResult(path: .bus, inFlight: inFlight, histogram: histogram,
@@ -87,9 +82,8 @@ final class BusBench: Sendable {
 
     /// Stops the client, the service and the proxy, in that order.
     func shutdown() async {
-        clock.cancel()
-        pump.cancel()
-        await connection.close()
+        await client.shutdown()
+        await clientTask.value
         serviceTask.cancel()
         _ = await serviceTask.result
         proxy?.terminate()
@@ -114,15 +108,13 @@ private final class BusWindow: Sendable {
         var done: CheckedContinuation<Void, Never>?
     }
 
-    private let delivery: DeliveryClient
-    private let instance: String
+    private let client: BusClient
     private let count: Int
     private let state = Mutex(State())
 
-    /// A window sending `count` events through `delivery` as `instance`.
-    init(delivery: DeliveryClient, instance: String, count: Int) {
-        self.delivery = delivery
-        self.instance = instance
+    /// A window sending `count` events through `client`.
+    init(client: BusClient, count: Int) {
+        self.client = client
         self.count = count
     }
 
@@ -146,9 +138,9 @@ private final class BusWindow: Sendable {
             return state.sent - 1
         }
         guard let index = next else { return }
-        let event = BusBench.event(index: index, instance: instance)
+        let event = BusBench.event(index: index, instance: client.instance)
         let start = ContinuousClock.now
-        delivery.send(event, route: BusBench.route) { [self] result in
+        client.send(event, route: BusBench.route) { [self] result in
             finished(result, microseconds: UInt64(milliseconds(since: start) * 1000))
         }
     }

@@ -14,46 +14,34 @@ final class CallBenchBus: Sendable {
     typealias EmitHandler = @Sendable (NIODeadline, Emit) -> Void
 
     /// This bench's instance id: the `from` and `edge` of everything it publishes.
-    let instance = "bench-call-\(MessageID.shortSuffix())"
-    private let connection: BusConnection
-    private let delivery: DeliveryClient
+    var instance: String { client.instance }
+    private let client: BusClient
     private let onEmit = Locked<EmitHandler?>(nil)
-    private let tasks = Locked<[Task<Void, Never>]>([])
+    private let running: Task<Void, Never>
 
     /// Connects to the bus and waits (up to `timeout` seconds) until the call service announced
     /// `call:initiate`.
     init(configuration: BusConnection.Configuration, timeout: Double) async throws {
-        let logger = Logger(label: "bench-call")
-        connection = try BusConnection(configuration: configuration, logger: logger)
-        var bounds = PendingTable<DeliveryClient.Completion>.Configuration()
-        bounds.retryIntervalMilliseconds = 5000
-        bounds.maxAgeMilliseconds = Int64(timeout * 1000)
-        delivery = DeliveryClient(connection: connection, configuration: bounds, logger: logger)
-        connection.subscribe(.exact(Topic.inbox(instance)))
-        connection.subscribe(.exact(Topic.edge))
-        connection.subscribe(.exact(Topic.hello))
-        let (connection, delivery, onEmit) = (connection, delivery, onEmit)
-        let pump = Task {
-            for await envelope in connection.messages {
-                guard envelope.topic == Topic.edge, envelope.header.type == .emit else {
-                    delivery.receive(envelope)
-                    continue
-                }
+        var clientConfiguration = BusClient.Configuration(instance: "bench-call-\(MessageID.shortSuffix())")
+        clientConfiguration.bus = configuration
+        clientConfiguration.delivery.retryIntervalMilliseconds = 5000
+        clientConfiguration.delivery.maxAgeMilliseconds = Int64(timeout * 1000)
+        clientConfiguration.subscriptions = [.exact(Topic.edge)]
+        let client = try BusClient(configuration: clientConfiguration, logger: Logger(label: "bench-call"))
+        self.client = client
+        let handlers = BusClient.Handlers(messages: { [onEmit] batch in
+            for envelope in batch where envelope.topic == Topic.edge && envelope.header.type == .emit {
                 let now = NIODeadline.now()
                 guard let handler = onEmit.withLock({ $0 }),
                       let instructions = try? envelope.decodeBody(as: [Instruction].self) else { continue }
                 for case .emit(let emit) in instructions { handler(now, emit) }
             }
-        }
-        tasks.withLock { $0 = [pump, Task { await delivery.run() }] }
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while delivery.directory.service(for: Self.initiate) == nil {
-            guard ContinuousClock.now < deadline else {
-                await close()
-                throw BenchFailure(description: "no service announced /user call:initiate within \(timeout) s " +
-                    "on \(configuration.publishEndpoint): is the call service running?")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        })
+        running = Task { await client.run(handlers) }
+        guard await client.waitForRoute(Self.initiate, timeout: .seconds(timeout)) != nil else {
+            await close()
+            throw BenchFailure(description: "no service announced /user call:initiate within \(timeout) s " +
+                "on \(configuration.publishEndpoint): is the call service running?")
         }
     }
 
@@ -83,7 +71,7 @@ final class CallBenchBus: Sendable {
         let fact: JSON = ["sid": .string(sid), "ns": .string(ns), "user": ["id": .string(user.id),
                           "role": user.role.map(JSON.string) ?? .null]]
         guard let envelope = try? Envelope(topic: Topic.life, header: header, encoding: [fact]) else { return }
-        connection.publish(envelope)
+        client.publish(envelope)
     }
 
     /// Sends client event `event` with one argument from socket `sid` of `user` on `ns` and
@@ -95,20 +83,14 @@ final class CallBenchBus: Sendable {
 
     /// Stops receiving and disconnects.
     func close() async {
-        for task in tasks.withLock({ $0 }) { task.cancel() }
-        await connection.close()
+        await client.shutdown()
+        await running.value
     }
 
     /// An event to the call service (or to `route`'s service), awaiting its reply.
     private func request(_ envelope: Envelope, route: Route?) async throws -> Envelope {
-        let result = await withCheckedContinuation { waiter in
-            if let route {
-                delivery.send(envelope, route: route) { waiter.resume(returning: $0) }
-            } else {
-                delivery.send(envelope, service: "call") { waiter.resume(returning: $0) }
-            }
-        }
-        return try result.get()
+        if let route { return try await client.request(envelope, route: route) }
+        return try await client.request(envelope, service: "call")
     }
 
     /// The header of an event or fact from this "edge".

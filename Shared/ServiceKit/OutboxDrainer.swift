@@ -5,8 +5,8 @@ import GRDB
 import Logging
 import Synchronization
 
-/// Sends the ``Outbox`` of a service with a database, in the background, by the delivery rules
-/// (``DeliveryClient``: retry, re-publish for a new instance, give up after the bound).
+/// Sends the ``Outbox`` of a service with a database, in the background, through the service's
+/// ``BusClient`` (the delivery rules: retry, re-publish for a new instance, give up after the bound).
 ///
 /// - It is woken right after a transaction that enqueued something commits (a transaction
 ///   observer on the database), and once at start for what an earlier run left.
@@ -23,8 +23,8 @@ import Synchronization
 ///   not heard before of a service whose requests wait (it started or restarted) ends the
 ///   back-off at once.
 ///
-/// Replies are taken by ``take(_:)`` straight from the bus connection, before the runtime's
-/// one-at-a-time handler loop, so they never wait behind (or deadlock with) a handler.
+/// Replies come back on the client's inbox and are taken by the client as they arrive, before
+/// the runtime's handler loop, so they never wait behind (or deadlock with) a handler.
 final class OutboxDrainer: Sendable {
     /// Rows sent per pass.
     static let batchSize = 100
@@ -44,21 +44,19 @@ final class OutboxDrainer: Sendable {
     }
 
     private let database: any DatabaseWriter
-    private let delivery: DeliveryClient
-    private let instance: String
+    private let client: BusClient
     private let logger: Logger
     private let observer: OutboxObserver
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     private let state = Mutex(State())
 
-    /// A drainer of `database`'s outbox publishing through `connection` as `instance`; it
+    /// A drainer of `database`'s outbox sending through `client` (which must have an inbox); it
     /// starts watching the database's commits at once.
-    init(database: any DatabaseWriter, connection: BusConnection, instance: String, logger: Logger) {
+    init(database: any DatabaseWriter, client: BusClient, logger: Logger) {
         self.database = database
-        self.instance = instance
+        self.client = client
         self.logger = logger
-        delivery = DeliveryClient(connection: connection, logger: logger)
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         observer = OutboxObserver(wake: { [wakeup] in wakeup.yield() })
         database.add(transactionObserver: observer, extent: .observerLifetime)
@@ -66,54 +64,35 @@ final class OutboxDrainer: Sendable {
         wakeup.yield()
     }
 
-    /// The topic this instance's replies come back on (subscribe before the readiness probe).
-    var inbox: String { Topic.inbox(instance) }
-
-    /// Takes what the drainer needs from a received message: hellos feed the delivery rules
-    /// (and end a back-off when a new instance appears), replies on the inbox end their
-    /// requests. Returns `true` when the message was the drainer's alone (an inbox reply).
-    func take(_ envelope: Envelope) -> Bool {
-        switch envelope.header.type {
-        case .hello:
-            let isNew = (try? envelope.decodeBody(as: Hello.self)).map { hello in
-                hello.ready && delivery.directory.instances[hello.instance] == nil
-                    && state.withLock { $0.waitingFor.contains(hello.service) }
-            } ?? false
-            delivery.receive(envelope)
-            if isNew {
-                state.withLock { $0.retryAt = nil }
-                wakeup.yield()
-            }
-            return false
-        case .reply where envelope.topic == inbox:
-            delivery.receive(envelope)
+    /// A ready instance not known before (``BusClient/Handlers/newInstance``): when requests
+    /// wait for its service, the back-off ends at once.
+    func heard(_ hello: Hello) {
+        let waited = state.withLock { state in
+            guard state.waitingFor.contains(hello.service) else { return false }
+            state.retryAt = nil
             return true
-        default:
-            return false
         }
+        if waited { wakeup.yield() }
     }
 
     /// Sends until cancelled: a pass on every wake-up outside a back-off. At shutdown what
-    /// still waits fails with `SHUTTING_DOWN` and its rows stay for the next run.
+    /// still waits fails with `SHUTTING_DOWN` (the client's ``BusClient/run(_:)`` ends) and its
+    /// rows stay for the next run.
     func run() async {
-        await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                for await _ in wakeups {
-                    if Task.isCancelled { break }
-                    let inBackoff = state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
-                    if inBackoff { continue }
-                    if let backoff = await pass() {
-                        let wakeup = self.wakeup
-                        group.addTask {
-                            try? await Task.sleep(for: backoff)
-                            wakeup.yield()
-                        }
+        await withDiscardingTaskGroup { group in
+            for await _ in wakeups {
+                if Task.isCancelled { break }
+                let inBackoff = state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
+                if inBackoff { continue }
+                if let backoff = await pass() {
+                    let wakeup = self.wakeup
+                    group.addTask {
+                        try? await Task.sleep(for: backoff)
+                        wakeup.yield()
                     }
                 }
-                group.cancelAll()
             }
-        } onCancel: {
-            delivery.close()
+            group.cancelAll()
         }
     }
 
@@ -128,18 +107,8 @@ final class OutboxDrainer: Sendable {
             return failed("DATABASE", waiting: 0)
         }
         guard !rows.isEmpty else { return nil }
-        // The delivery rules' clock runs only while requests are out: an idle outbox costs nothing.
-        let results = await withDiscardingTaskGroup { group in
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(50))
-                    self.delivery.tick()
-                }
-            }
-            let results = await send(rows)
-            group.cancelAll()
-            return results
-        }
+        // The client's delivery clock runs only while requests are out: an idle outbox costs nothing.
+        let results = await send(rows)
         let finalCodes: Set<String> = ["BAD_REQUEST"]
         for (row, result) in zip(rows, results) where result.map(finalCodes.contains) == true {
             logger.error("outbox: request refused as malformed; dropped",
@@ -169,7 +138,7 @@ final class OutboxDrainer: Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<[String?], Never>) in
             let batch = OutboxBatch(count: rows.count, done: done)
             for (index, row) in rows.enumerated() {
-                delivery.send(row.envelope(from: instance), service: row.service) { result in
+                client.send(row.envelope(from: client.instance), service: row.service) { result in
                     switch result {
                     case .success(let reply):
                         self.noteRefusal(in: reply, of: row)

@@ -13,12 +13,11 @@ public struct ServiceControl: Sendable {
     public let logger: Logger
     /// The service's database, when it has one.
     public let database: (any DatabaseWriter)?
-    let connection: BusConnection
-    let runtime: ServiceRuntime
+    let client: BusClient
 
     /// The live instances of `service` heard in hello, e.g. every edge.
     public func instances(of service: String) -> [Hello] {
-        runtime.directory.withLock { $0.instances.values.map(\.hello).filter { $0.service == service } }
+        client.directory.instances.values.map(\.hello).filter { $0.service == service }
     }
 
     /// Publishes an `event` named `event` on `topic` that expects no reply (e.g. a presence
@@ -27,7 +26,7 @@ public struct ServiceControl: Sendable {
         var header = BusHeader(type: .event, from: instance)
         header.event = event
         guard let envelope = try? Envelope(topic: topic, header: header, encoding: args) else { return }
-        connection.publish(envelope)
+        client.publish(envelope)
     }
 
     /// Sends instructions as an `emit` on topic `edge`.
@@ -36,6 +35,6 @@ public struct ServiceControl: Sendable {
               let envelope = try? Envelope(topic: Topic.edge, header: BusHeader(type: .emit, from: instance),
                                            encoding: instructions, attachments: attachments)
         else { return }
-        connection.publish(envelope)
+        client.publish(envelope)
     }
 }

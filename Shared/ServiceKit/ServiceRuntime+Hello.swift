@@ -4,29 +4,16 @@ import Foundation
 import Logging
 
 extension ServiceRuntime {
-    /// Notes every hello in the directory; our own hello coming back means our subscriptions
-    /// are live.
-    func noteHello(_ envelope: Envelope, on connection: BusConnection) {
-        if let hello = try? envelope.decodeBody(as: Hello.self) {
-            let now = monotonicNow
-            _ = directory.withLock { $0.heard(hello, at: now) }
-        }
-        guard envelope.header.from == configuration.instance else { return }
-        let becameReady = ready.withLock { isReady -> Bool in
-            if isReady { return false }
-            isReady = true
-            return true
-        }
-        if becameReady {
-            logger.info("ready: heard our own hello back", metadata: ["instance": "\(configuration.instance)"])
-        }
-    }
+    /// A hello in a batch of the handler loop. There is nothing left to do: the service's
+    /// ``BusClient`` notes every hello (directory, readiness) as it arrives, and the runtime
+    /// keeps hellos out of the handler loop's queue. Kept for the `.hello` case of
+    /// ``handle(_:on:)``, which can go with it.
+    func noteHello(_ envelope: Envelope, on connection: BusConnection) {}
 
-    /// Runs the gone handlers for instances that missed three hellos.
-    func reportGoneInstances(on connection: BusConnection) async {
-        let now = monotonicNow
-        let gone = directory.withLock { $0.expire(at: now) }
-        for instance in gone {
+    /// Runs the gone handlers for instances that missed three hellos (the bus client's
+    /// ``BusClient/Handlers/gone``).
+    func reportGone(_ instances: [ServiceDirectory.Instance], on connection: BusConnection) async {
+        for instance in instances {
             guard let handler = definition.goneHandlers[instance.hello.service] else { continue }
             logger.warning("an instance went silent", metadata: ["instance": "\(instance.hello.instance)"])
             let context = makeContext(eventID: nil, traceparent: nil, logger: logger, connection: connection)

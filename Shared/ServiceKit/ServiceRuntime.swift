@@ -11,6 +11,10 @@ import Synchronization
 /// database: replies on `inbox.<instance>` are taken as they arrive, not behind the handler
 /// loop), and stops gracefully. Messages are handled in batches: all that waits when the
 /// handler loop is free, with one transaction for all their writes (``handle(_:on:)``).
+///
+/// Its ``BusClient`` owns the connection, the hellos (probing, then every interval once the
+/// start-up step is done), the directory of the processes heard, the inbox and the delivery
+/// rules of the outbox's requests.
 public final class ServiceRuntime: Service, Sendable {
     let definition: ServiceDefinition
     let configuration: ServiceConfiguration
@@ -21,15 +25,8 @@ public final class ServiceRuntime: Service, Sendable {
     let memory: MemoryDedupStore
     /// The replies stored with their writes, for a service with a database.
     let stored: SQLiteDedupStore?
-    let started = Clock.millisecondsSinceEpoch()
-    /// Heard its own hello back: the subscriptions are live.
-    let ready = Mutex(false)
     /// Start-up done and announced: events are answered.
     let announced = Mutex(false)
-    /// The processes heard in hello, for ``ServiceControl`` and the gone handlers.
-    let directory = Mutex(ServiceDirectory())
-    private let clockStart = ContinuousClock.now
-    private let connectionBox = Mutex<BusConnection?>(nil)
 
     /// Opens the database (running migrations) so that a broken file fails the start, not an event.
     public init(definition: ServiceDefinition, configuration: ServiceConfiguration, logger: Logger) throws {
@@ -51,61 +48,70 @@ public final class ServiceRuntime: Service, Sendable {
     /// `true` once the service heard its own hello back, ran its start-up and announces itself.
     public var isReady: Bool { announced.withLock { $0 } }
 
-    /// Milliseconds on a monotonic clock, for the directory.
-    var monotonicNow: Int64 {
-        let elapsed = ContinuousClock.now - clockStart
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    /// What the service's bus client subscribes to and says: `svc.<name>`, `life` when it has
+    /// life handlers, the inbox when it has an outbox; a hello with its routes and life kinds,
+    /// held at `ready: false` until the start-up step is done.
+    var clientConfiguration: BusClient.Configuration {
+        var client = BusClient.Configuration(instance: configuration.instance)
+        client.bus = configuration.bus
+        client.subscriptions = [.exact(Topic.service(definition.name))]
+        if !definition.lifeHandlers.isEmpty { client.subscriptions.append(.exact(Topic.life)) }
+        client.usesInbox = database != nil
+        var announcement = BusClient.Announcement(service: definition.name)
+        announcement.handles = definition.routes
+        announcement.life = definition.lifeHandlers.keys.sorted { $0.rawValue < $1.rawValue }
+        announcement.waitsForStartUp = true
+        client.announcement = announcement
+        client.helloIntervalMilliseconds = configuration.helloIntervalMilliseconds
+        return client
     }
 
     /// Connects, serves until graceful shutdown, then lets queued replies go out and closes.
     public func run() async throws {
-        let connection = try BusConnection(configuration: configuration.bus, logger: logger)
-        connectionBox.withLock { $0 = connection }
-        let outbox = database.map { OutboxDrainer(database: $0, connection: connection,
-                                                  instance: configuration.instance, logger: logger) }
-        connection.subscribe(.exact(Topic.service(definition.name)))
-        if !definition.lifeHandlers.isEmpty { connection.subscribe(.exact(Topic.life)) }
-        if let outbox { connection.subscribe(.exact(outbox.inbox)) }
-        connection.subscribe(.exact(Topic.hello))
+        let client = try BusClient(configuration: clientConfiguration, logger: logger)
+        let outbox = database.map { OutboxDrainer(database: $0, client: client, logger: logger) }
         try await pruneDedupStore()
         logger.info("starting", metadata: ["instance": "\(configuration.instance)",
                                            "handles": "\(definition.routes.map(\.description))"])
-        // Inbox replies are taken as they arrive; everything else waits for the handler loop.
+        // Inbox replies are the client's and hellos feed its directory; everything else waits
+        // for the handler loop.
         let queue = MessageQueue()
+        let handlers = BusClient.Handlers(
+            messages: { batch in queue.append(batch.filter { $0.header.type != .hello }) },
+            newInstance: { hello in outbox?.heard(hello) },
+            gone: { instances in await self.reportGone(instances, on: client.connection) })
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                group.addTask { await self.announce(on: connection) }
-                group.addTask { await self.start(on: connection, outbox: outbox) }
                 group.addTask {
-                    for await batch in connection.batches {
-                        queue.append(outbox.map { outbox in batch.filter { !outbox.take($0) } } ?? batch)
-                    }
+                    await client.run(handlers)
                     queue.finish()
                 }
+                group.addTask { await self.start(on: client, outbox: outbox) }
+                if self.stored != nil { group.addTask { await self.pruneEveryTenMinutes() } }
                 group.addTask {
                     for await _ in queue.wakeups {
                         while !Task.isCancelled, let batch = queue.take(upTo: self.configuration.batchLimit) {
                             // A task of its own: shutdown cancels the loop, never a half-done batch.
-                            await Task { await self.handle(batch, on: connection) }.value
+                            await Task { await self.handle(batch, on: client.connection) }.value
                         }
                         if Task.isCancelled { break }
                     }
                 }
             }
         }
-        await connection.close()
+        await client.shutdown()
         logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
     /// Once the subscriptions are live: runs the start-up step, announces the service, and
     /// starts the background tasks and the outbox.
-    private func start(on connection: BusConnection, outbox: OutboxDrainer?) async {
-        while !ready.withLock({ $0 }) {
+    private func start(on client: BusClient, outbox: OutboxDrainer?) async {
+        while !client.isReady {
             if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
         let control = ServiceControl(instance: configuration.instance, logger: logger, database: database,
-                                     connection: connection, runtime: self)
+                                     client: client)
         if let onStart = definition.onStart {
             do {
                 try await onStart(control)
@@ -115,7 +121,7 @@ public final class ServiceRuntime: Service, Sendable {
         }
         announced.withLock { $0 = true }
         logger.info("ready: announcing", metadata: ["instance": "\(configuration.instance)"])
-        connection.publish(helloEnvelope(ready: true))
+        client.announceReady()
         await withDiscardingTaskGroup { group in
             if let outbox { group.addTask { await outbox.run() } }
             for task in definition.backgroundTasks {
@@ -124,36 +130,17 @@ public final class ServiceRuntime: Service, Sendable {
         }
     }
 
-    /// Probes every 100 ms until announced, then says hello every interval; each time, tells
-    /// the gone handlers about silent instances; prunes the dedup store every ten minutes.
-    private func announce(on connection: BusConnection) async {
-        var lastPrune = ContinuousClock.now
+    /// Prunes the dedup store every ten minutes (it was pruned at start).
+    private func pruneEveryTenMinutes() async {
         while !Task.isCancelled {
-            let isReady = self.isReady
-            connection.publish(helloEnvelope(ready: isReady))
-            let pause = isReady ? configuration.helloIntervalMilliseconds : 100
-            try? await Task.sleep(for: .milliseconds(pause))
-            await reportGoneInstances(on: connection)
-            if ContinuousClock.now - lastPrune > .seconds(600) {
-                lastPrune = .now
-                do { try await pruneDedupStore() } catch { logger.error("pruning the dedup store failed: \(error)") }
-            }
+            try? await Task.sleep(for: .seconds(600))
+            if Task.isCancelled { return }
+            do { try await pruneDedupStore() } catch { logger.error("pruning the dedup store failed: \(error)") }
         }
     }
 
     /// Forgets stored replies older than the retention (SQLite store only; memory is bounded).
     private func pruneDedupStore() async throws {
         try await stored?.prune(olderThanHours: configuration.dedupRetentionHours)
-    }
-
-    func helloEnvelope(ready: Bool) -> Envelope {
-        let hello = Hello(service: definition.name, instance: configuration.instance, started: started,
-                          ready: ready, handles: definition.routes,
-                          life: definition.lifeHandlers.keys.sorted { $0.rawValue < $1.rawValue },
-                          interval: configuration.helloIntervalMilliseconds)
-        let header = BusHeader(type: .hello, from: configuration.instance)
-        // A Hello always encodes.
-        return (try? Envelope(topic: Topic.hello, header: header, encoding: hello))
-            ?? Envelope(topic: Topic.hello, header: header, body: Data("{}".utf8))
     }
 }

@@ -43,6 +43,16 @@ private func startCalculator(on connection: BusConnection) -> Task<Void, Never> 
     }
 }
 
+/// Drives `client`'s clock every 50 ms until cancelled (``BusClient`` does this in the processes).
+private func tickEvery50Milliseconds(_ client: DeliveryClient) -> Task<Void, Never> {
+    Task {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+            client.tick()
+        }
+    }
+}
+
 @Suite("DeliveryClient", .serialized)
 struct DeliveryClientTests {
     @Test("a route never announced fails at once with unknownEvent")
@@ -70,7 +80,7 @@ struct DeliveryClientTests {
         let client = DeliveryClient(connection: connection, configuration: bounds(retry: 100, maxAge: 10_000),
                                     logger: quietLogger)
         let pump = Task { for await envelope in connection.messages { client.receive(envelope) } }
-        let clock = Task { await client.run() }
+        let clock = tickEvery50Milliseconds(client)
         let request = event("add", args: "[1, 2, 39]", replyTo: inbox)
         let reply = try await client.request(request, service: "calc")
         #expect(reply.header.type == .reply)
@@ -92,7 +102,7 @@ struct DeliveryClientTests {
         let connection = try bus.connect(.exact(Topic.inbox("client-1")))
         let client = DeliveryClient(connection: connection, configuration: bounds(retry: 100, maxAge: 500),
                                     logger: quietLogger)
-        let clock = Task { await client.run() }
+        let clock = tickEvery50Milliseconds(client)
         let started = ContinuousClock.now
         do throws(DeliveryFailure) {
             _ = try await client.request(event("add", replyTo: Topic.inbox("client-1")), service: "calc")

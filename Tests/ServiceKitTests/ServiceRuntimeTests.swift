@@ -24,7 +24,8 @@ func eventually(within seconds: Double = 10, _ condition: () async -> Bool) asyn
     return await condition()
 }
 
-/// An in-process bus, a running ``ServiceRuntime`` on it, and a client with a ``DeliveryClient``.
+/// An in-process bus, a running ``ServiceRuntime`` on it, and a client with a ``DeliveryClient``
+/// wired by hand (it records every message it receives).
 final class ServiceHarness: Sendable {
     let name: String
     let proxy: BusProxy
@@ -73,7 +74,14 @@ final class ServiceHarness: Sendable {
                 runtimeStopped.add(true)
             },
             Task { for await envelope in client.messages { received.add(envelope); delivery.receive(envelope) } },
-            Task { await delivery.run() },
+            // The delivery clock, by hand: the harness reads every reply itself, duplicates included,
+            // which a BusClient (that takes its inbox's replies) would not show it.
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    delivery.tick()
+                }
+            },
         ]
         try #require(await eventually { runtime.isReady })
         try #require(await eventually { delivery.directory.isAvailable(definition.name) })

@@ -4,115 +4,80 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The edge's side of the bus: announces the edge in `hello`, publishes client events through
-/// the delivery rules and life facts on `life`, and hands every instruction for this edge
-/// (topics `edge` and `edge.<id>`) to the hub.
+/// The edge's side of the bus: a ``BusClient`` that announces the edge in `hello`, publishes
+/// client events through the delivery rules and life facts on `life`, and hands every
+/// instruction for this edge (topics `edge` and `edge.<id>`) to the hub.
 final class EdgeBus: Sendable {
     /// This edge's instance id, e.g. `edge-4f2a9c`.
     let instance: String
-    let connection: BusConnection
-    private let delivery: DeliveryClient
+    private let client: BusClient
     private let logger: Logger
-    private let started = Clock.millisecondsSinceEpoch()
-    private let ready = Mutex(false)
     /// The HTTP routes heard in ready hellos (pairs with namespace `http`), and the texts that
     /// were not routes (logged once each).
     private let httpRoutes = Mutex((table: HTTPRouteTable(), unreadable: Set<String>()))
-    private let helloInterval = 1000
 
     init(configuration: BusConnection.Configuration, delivery bounds: EdgeConfiguration.Delivery,
          instance: String, logger: Logger) throws
     {
         self.instance = instance
         self.logger = logger
-        connection = try BusConnection(configuration: configuration, logger: logger)
-        var pending = PendingTable<DeliveryClient.Completion>.Configuration()
-        pending.retryIntervalMilliseconds = bounds.retryMilliseconds
-        pending.maxAgeMilliseconds = bounds.maxAgeMilliseconds
-        pending.maxCount = bounds.maxPending
-        delivery = DeliveryClient(connection: connection, configuration: pending, logger: logger)
-        // Instructions first: once our own hello comes back, these subscriptions are live too.
-        connection.subscribe(.exact(Topic.edge))
-        connection.subscribe(.exact(Topic.edge(instance)))
-        connection.subscribe(.exact(Topic.hello))
+        var client = BusClient.Configuration(instance: instance)
+        client.bus = configuration
+        client.delivery.retryIntervalMilliseconds = bounds.retryMilliseconds
+        client.delivery.maxAgeMilliseconds = bounds.maxAgeMilliseconds
+        client.delivery.maxCount = bounds.maxPending
+        // Replies come on `edge` (room emits every edge carries out) or `edge.<id>`, not an inbox.
+        client.usesInbox = false
+        client.subscriptions = [.exact(Topic.edge), .exact(Topic.edge(instance))]
+        client.announcement = BusClient.Announcement(service: "edge")
+        self.client = try BusClient(configuration: client, logger: logger)
     }
 
     /// `true` once the edge heard its own hello back.
-    var isReady: Bool { ready.withLock { $0 } }
+    var isReady: Bool { client.isReady }
 
     /// Events waiting for a reply.
-    var pendingCount: Int { delivery.pendingCount }
+    var pendingCount: Int { client.pendingCount }
 
-    /// Runs the message pump, the hellos and the delivery clock until cancelled.
+    /// Runs the bus client (message pump, hellos, delivery clock) until cancelled.
     func run(hub: EdgeHub) async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.delivery.run() }
-            group.addTask { await self.announce() }
-            group.addTask {
-                for await envelope in self.connection.messages {
-                    if Task.isCancelled { break }
-                    self.receive(envelope, hub: hub)
-                }
-            }
-        }
+        await client.run(BusClient.Handlers(messages: { batch in
+            for envelope in batch { self.carryOut(envelope, hub: hub) }
+        }))
     }
 
     /// Waits until ready and then one more hello interval, so that the services' hellos have
     /// been heard; at most `timeout`. Returns whether the edge became ready.
     func warmUp(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while !isReady && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        guard isReady else { return false }
-        try? await Task.sleep(for: .milliseconds(helloInterval + 200))
+        guard await client.waitUntilReady(timeout: timeout) else { return false }
+        try? await Task.sleep(for: .milliseconds(client.configuration.helloIntervalMilliseconds + 200))
         return true
     }
 
     /// Stops publishing and closes the connection (queued messages get the linger time).
     func close() async {
-        delivery.close()
-        await connection.close()
+        await client.shutdown()
     }
 
-    /// Takes one message from the bus: hellos feed the delivery client and the HTTP routes,
-    /// replies end their pending event and go to the hub with emits, resync requests are answered.
+    /// Takes one message from the bus as ``run(hub:)`` does: the bus client notes hellos and
+    /// ends the pending event of a reply, then ``carryOut(_:hub:)`` does the edge's part.
     func receive(_ envelope: Envelope, hub: EdgeHub) {
+        for envelope in client.take([envelope]) { carryOut(envelope, hub: hub) }
+    }
+
+    /// The edge's part of a received message: hellos feed the HTTP routes, replies and emits
+    /// go to the hub, resync requests are answered.
+    private func carryOut(_ envelope: Envelope, hub: EdgeHub) {
         let header = envelope.header
         switch header.type {
         case .hello:
-            delivery.receive(envelope)
             noteHTTPRoutes(envelope)
-            if header.from == instance {
-                let first = ready.withLock { isReady -> Bool in
-                    defer { isReady = true }
-                    return !isReady
-                }
-                if first { logger.info("ready: heard our own hello back", metadata: ["instance": "\(instance)"]) }
-            }
-        case .reply:
-            // The delivery client ends the pending event first; the instructions follow on the loop.
-            delivery.receive(envelope)
-            hub.loop.execute { hub.apply(envelope) }
-        case .emit:
+        case .reply, .emit:
             hub.loop.execute { hub.apply(envelope) }
         case .event where header.event == "resync":
             hub.loop.execute { hub.answerResync(envelope) }
         case .event, .life:
             break
-        }
-    }
-
-    private func announce() async {
-        while !Task.isCancelled {
-            let hello = Hello(service: "edge", instance: instance, started: started, ready: isReady, handles: [],
-                              life: [], interval: helloInterval)
-            if let envelope = try? Envelope(topic: Topic.hello, header: BusHeader(type: .hello, from: instance),
-                                            encoding: hello)
-            {
-                connection.publish(envelope)
-            }
-            try? await Task.sleep(for: .milliseconds(isReady ? helloInterval : 100))
         }
     }
 
@@ -122,7 +87,7 @@ final class EdgeBus: Sendable {
         return try table.match(method: method, path: path)
     }
 
-    /// Records the HTTP routes of a ready hello, as the delivery client records its routes.
+    /// Records the HTTP routes of a ready hello, as the bus client records its routes.
     private func noteHTTPRoutes(_ envelope: Envelope) {
         guard let hello = try? envelope.decodeBody(as: Hello.self), hello.ready else { return }
         let routes = hello.handles.filter { $0.ns == HTTPRoute.namespace }
@@ -139,7 +104,7 @@ final class EdgeBus: Sendable {
 
     /// Publishes a client event to the service that announced `route`.
     func send(_ event: Envelope, route: Route, completion: @escaping DeliveryClient.Completion) {
-        delivery.send(event, route: route, completion: completion)
+        client.send(event, route: route, completion: completion)
     }
 
     /// Publishes a fact about a socket on `life` (header `event` = the kind, body `[fact]`).
@@ -151,7 +116,7 @@ final class EdgeBus: Sendable {
         header.sid = fact["sid"]?.stringValue
         header.ns = fact["ns"]?.stringValue
         guard let envelope = try? Envelope(topic: Topic.life, header: header, encoding: [fact]) else { return }
-        connection.publish(envelope)
+        client.publish(envelope)
     }
 }
 

@@ -32,23 +32,15 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per reply, then a summary object.") var json = false
 
     func run() async throws {
-        let logger = Logger(label: "send")
-        let connection = try BusConnection(configuration: bus.connectionConfiguration(), logger: logger)
-        let instance = "switchboard-\(MessageID.shortSuffix())"
-        var bounds = PendingTable<DeliveryClient.Completion>.Configuration()
-        bounds.retryIntervalMilliseconds = Int64(retryMs)
-        bounds.maxAgeMilliseconds = Int64(timeoutMs)
-        let delivery = DeliveryClient(connection: connection, configuration: bounds, logger: logger)
-        // The inbox first: once a hello arrives, the inbox subscription has reached the bus too.
-        connection.subscribe(.exact(Topic.inbox(instance)))
-        connection.subscribe(.exact(Topic.hello))
-        let pump = Task { for await envelope in connection.messages { delivery.receive(envelope) } }
-        let clock = Task { await delivery.run() }
+        var configuration = bus.clientConfiguration(instance: "switchboard-\(MessageID.shortSuffix())")
+        configuration.delivery.retryIntervalMilliseconds = Int64(retryMs)
+        configuration.delivery.maxAgeMilliseconds = Int64(timeoutMs)
+        // The client subscribes to its inbox before hello: once a hello arrives, the inbox is live too.
+        let client = try BusClient(configuration: configuration, logger: Logger(label: "send"))
+        let instance = client.instance
+        let running = Task { await client.run() }
         let route = Route(ns: ns, event: event)
-        let waitStart = ContinuousClock.now
-        while delivery.directory.service(for: route) == nil && milliseconds(since: waitStart) < Double(waitMs) {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await client.waitForRoute(route, timeout: .milliseconds(waitMs))
         let report = SendReport(json: json)
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<count {
@@ -58,7 +50,7 @@ struct SendCommand: AsyncParsableCommand {
                 group.addTask {
                     let start = ContinuousClock.now
                     let result = await withCheckedContinuation { waiter in
-                        delivery.send(envelope, route: route) { waiter.resume(returning: $0) }
+                        client.send(envelope, route: route) { waiter.resume(returning: $0) }
                     }
                     report.record(index: index, id: envelope.header.id, result: result,
                                   milliseconds: milliseconds(since: start))
@@ -66,9 +58,8 @@ struct SendCommand: AsyncParsableCommand {
             }
         }
         report.finish()
-        clock.cancel()
-        pump.cancel()
-        await connection.close()
+        await client.shutdown()
+        await running.value
         if report.failures > 0 { throw ExitCode(2) }
     }
 

@@ -30,6 +30,14 @@ public struct BusOptions: ParsableArguments, Sendable {
         configuration.subscribeEndpoint = subscribe
         return configuration
     }
+
+    /// Sets up logging and returns a bus client configuration for these endpoints, as `instance`
+    /// (listening to hellos, replies on `inbox.<instance>`, announcing nothing).
+    public func clientConfiguration(instance: String) -> BusClient.Configuration {
+        var configuration = BusClient.Configuration(instance: instance)
+        configuration.bus = connectionConfiguration()
+        return configuration
+    }
 }
 
 /// Writes a line to standard output at once (the trace and the benchmarks are often piped).

@@ -13,20 +13,12 @@ public enum SeedDelivery {
     public static func deliver(_ document: JSON, bus: BusOptions, waitMs: Int, timeoutMs: Int,
                                report: @escaping @Sendable (String) -> Void) async throws -> Int
     {
-        let logger = Logger(label: "seed")
-        let connection = try BusConnection(configuration: bus.connectionConfiguration(), logger: logger)
-        let instance = "switchboard-\(MessageID.shortSuffix())"
-        var bounds = PendingTable<DeliveryClient.Completion>.Configuration()
-        bounds.maxAgeMilliseconds = Int64(timeoutMs)
-        let delivery = DeliveryClient(connection: connection, configuration: bounds, logger: logger)
-        connection.subscribe(.exact(Topic.inbox(instance)))
-        connection.subscribe(.exact(Topic.hello))
-        let pump = Task { for await envelope in connection.messages { delivery.receive(envelope) } }
-        let clock = Task { await delivery.run() }
-        defer {
-            clock.cancel()
-            pump.cancel()
-        }
+        var configuration = bus.clientConfiguration(instance: "switchboard-\(MessageID.shortSuffix())")
+        configuration.delivery.maxAgeMilliseconds = Int64(timeoutMs)
+        let client = try BusClient(configuration: configuration, logger: Logger(label: "seed"))
+        let instance = client.instance
+        let running = Task { await client.run() }
+        defer { running.cancel() }
 
         // Every service heard within the wait that announces ("", "seed").
         let route = Route(ns: "", event: "seed")
@@ -34,14 +26,14 @@ public enum SeedDelivery {
         var services: [String] = []
         while milliseconds(since: start) < Double(waitMs) {
             try await Task.sleep(for: .milliseconds(50))
-            services = Set(delivery.directory.instances.values.map(\.hello).filter { $0.handles.contains(route) }
+            services = Set(client.directory.instances.values.map(\.hello).filter { $0.handles.contains(route) }
                 .map(\.service)).sorted()
             // Every live process says hello each second: after 1.2 s all of them have been heard.
             if !services.isEmpty && milliseconds(since: start) >= 1200 { break }
         }
         guard !services.isEmpty else {
             report("no service takes seeds (none announced \"\" seed within \(waitMs) ms)")
-            await connection.close()
+            await client.shutdown()
             throw ExitCode(3)
         }
 
@@ -63,7 +55,7 @@ public enum SeedDelivery {
                 }
                 group.addTask {
                     let result = await withCheckedContinuation { waiter in
-                        delivery.send(envelope, service: service) { waiter.resume(returning: $0) }
+                        client.send(envelope, service: service) { waiter.resume(returning: $0) }
                     }
                     return (service, result)
                 }
@@ -89,7 +81,7 @@ public enum SeedDelivery {
                 }
             }
         }
-        await connection.close()
+        await client.shutdown()
         return failures
     }
 

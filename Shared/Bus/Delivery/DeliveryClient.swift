@@ -7,8 +7,9 @@ import Synchronization
 /// announced, keeps them in a ``PendingTable`` until their reply, publishes them again when
 /// a service restarts or the retry interval passes, and fails them past the bounds.
 ///
-/// The owner feeds it every `hello` and every reply it receives (``receive(_:)``) and runs
-/// ``run()`` for the clock. Callers use ``send(_:route:completion:)`` from an event loop, or
+/// Its owner, ``BusClient``, feeds it every `hello` and every reply it receives
+/// (``receive(_:)``), calls ``tick()`` while events wait and ``expireSilentInstances()`` with
+/// each hello it says. Callers use ``send(_:route:completion:)`` from an event loop, or
 /// ``request(_:service:)`` from async code.
 public final class DeliveryClient: Sendable {
     /// How a waiting event ends.
@@ -79,6 +80,24 @@ public final class DeliveryClient: Sendable {
         return try result.get()
     }
 
+    /// Records a hello in the directory; when it is the first ready hello of an instance, every
+    /// event waiting for its service is published again. Returns what the hello changed.
+    @discardableResult
+    public func heard(_ hello: Hello) -> ServiceDirectory.Change {
+        let (change, again) = state.withLock { state -> (ServiceDirectory.Change, [Envelope]) in
+            let change = state.directory.heard(hello, at: now)
+            guard case .newInstance(let service, _) = change else { return (change, []) }
+            return (change, state.pending.serviceRestarted(service, at: now))
+        }
+        if !again.isEmpty {
+            logger.info("publishing again for a new instance", metadata: [
+                "service": "\(hello.service)", "instance": "\(hello.instance)", "events": "\(again.count)",
+            ])
+        }
+        connection.publish(again)
+        return change
+    }
+
     /// Takes a received message: a `hello` updates the directory (and re-publishes what waits
     /// for a restarted service), a `reply` ends its pending event. Returns `true` when the
     /// message was a reply this client was waiting for.
@@ -87,16 +106,7 @@ public final class DeliveryClient: Sendable {
         switch envelope.header.type {
         case .hello:
             guard let hello = try? envelope.decodeBody(as: Hello.self) else { return false }
-            let again = state.withLock { state -> [Envelope] in
-                guard case .newInstance(let service, _) = state.directory.heard(hello, at: now) else { return [] }
-                return state.pending.serviceRestarted(service, at: now)
-            }
-            if !again.isEmpty {
-                logger.info("publishing again for a new instance", metadata: [
-                    "service": "\(hello.service)", "instance": "\(hello.instance)", "events": "\(again.count)",
-                ])
-            }
-            again.forEach(connection.publish)
+            heard(hello)
             return false
         case .reply:
             guard let re = envelope.header.re,
@@ -108,24 +118,13 @@ public final class DeliveryClient: Sendable {
         }
     }
 
-    /// Drives re-publishing and the time bound every `tickMilliseconds` until the task is
-    /// cancelled; then fails what still waits with `closed`.
-    public func run(tickMilliseconds: Int = 50) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(tickMilliseconds))
-            tick()
-        }
-        close()
-    }
-
     /// One step of the clock: re-publish what is due, fail what is too old.
     public func tick() {
-        let (again, expired) = state.withLock { state in
-            _ = state.directory.expire(at: now)
-            return state.pending.tick(at: now)
+        let step = state.withLock { state in
+            state.pending.tick(at: now)
         }
-        again.forEach(connection.publish)
-        for entry in expired {
+        connection.publish(step.republish)
+        for entry in step.expired {
             let failure = DeliveryFailure.timedOut(afterMilliseconds: now - entry.firstSent, attempts: entry.attempts)
             logger.warning("event dropped past the bound", metadata: [
                 "id": "\(entry.envelope.header.id)", "service": "\(entry.service)",
@@ -133,6 +132,12 @@ public final class DeliveryClient: Sendable {
             ])
             entry.token(.failure(failure))
         }
+    }
+
+    /// Removes and returns the instances that missed their hellos (``ServiceDirectory/expire(at:)``):
+    /// a ready hello of one of them counts as a new instance again.
+    public func expireSilentInstances() -> [ServiceDirectory.Instance] {
+        state.withLock { $0.directory.expire(at: now) }
     }
 
     /// Refuses new events and fails every waiting one with `closed`.
