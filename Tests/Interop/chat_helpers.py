@@ -28,8 +28,8 @@ def cookie(user_id: int) -> str:
     return f"connect.sid={signed_cookie_value(SESSIONS[user_id])}"
 
 
-def start_chat(cluster, name="chat"):
-    proc = cluster.start("chat", name=name)
+def start_chat(cluster, name="chat", extra_env=None):
+    proc = cluster.start("chat", name=name, extra_env=extra_env)
     proc.wait_for_log("ready: announcing", timeout=30)
     return proc
 
