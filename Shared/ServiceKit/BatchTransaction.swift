@@ -5,7 +5,7 @@ import Synchronization
 /// One SQLite transaction shared by the events of a batch (group commit): the first write of
 /// the batch opens it on the database's writer, every ``write(_:)`` runs in a savepoint of its
 /// own inside it, and ``finish()`` commits them all at once. A body that throws rolls back its
-/// savepoint alone; the others still commit.
+/// savepoint alone (and runs the undo work it registered); the others still commit.
 ///
 /// The writer stays with this transaction from the first write until ``finish()``: other
 /// writes of the process (the outbox, timers) wait for the batch. Reads through ``read(_:)``
@@ -44,18 +44,12 @@ final class BatchTransaction: Sendable {
     /// `true` once a write or read opened the transaction.
     var isOpen: Bool { state.withLock { $0.opened } }
 
-    /// Runs `body` in a savepoint of the batch's transaction; a throw rolls back the savepoint
-    /// and is rethrown.
+    /// Runs `body` in an undoable savepoint of the batch's transaction: a throw rolls back the
+    /// savepoint, runs the `onRollback`s registered in it
+    /// (``GRDB/Database/afterWrite(onCommit:onRollback:)``) and is rethrown; the hooks of a
+    /// released savepoint end with the transaction (rolled back too when the commit fails).
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await run { db in
-            var result: T?
-            try db.inSavepoint {
-                result = try body(db)
-                return .commit
-            }
-            // `inSavepoint` returns only after `body` returned a value.
-            return result!
-        }
+        try await run { db in try db.inUndoableSavepoint { try body(db) } }
     }
 
     /// Runs `body` on the batch's connection, seeing the batch's writes so far.

@@ -79,7 +79,15 @@ public struct Context: Sendable {
     ///
     /// When the runtime handles a batch of events, `body` runs in a savepoint of the batch's
     /// one transaction (group commit): a throw rolls back this write alone, and the reply is
-    /// published once the whole batch committed.
+    /// published once the whole batch committed. Without a batch it runs in a savepoint of a
+    /// transaction of its own.
+    ///
+    /// State a handler keeps in memory beside the database is put back with
+    /// ``GRDB/Database/afterWrite(onCommit:onRollback:)`` registered in `body`: its `onRollback`
+    /// runs when this write's savepoint rolls back, whether `body` threw or the dedup record
+    /// written after `body` failed, and when the transaction rolls back after the savepoint
+    /// was released (a batch whose commit failed); its `onCommit` runs only once the write
+    /// committed.
     public func write(_ body: @escaping @Sendable (Database) throws -> [Instruction]) async throws -> [Instruction] {
         guard let database else { throw Failure.noDatabase }
         guard !isPure else { throw Failure.pureHandler }
@@ -97,7 +105,7 @@ public struct Context: Sendable {
         let (instructions, stored) = if let transaction {
             try await transaction.write(work)
         } else {
-            try await database.write(work)
+            try await database.write { db in try db.inUndoableSavepoint { try work(db) } }
         }
         if let stored { reply.stored(stored) }
         return instructions

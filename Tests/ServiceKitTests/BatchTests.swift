@@ -32,14 +32,23 @@ private final class RunCounter: Sendable {
 
 /// Holds the service's handler loop until opened, so that the events published meanwhile wait
 /// and are then handled as one batch.
-private final class Gate: Sendable {
+final class Gate: Sendable {
     private let stream: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
+    private let entered = Mutex(false)
 
     init() { (stream, continuation) = AsyncStream.makeStream(of: Void.self) }
 
-    func wait() async { for await _ in stream { break } }
+    /// Whether a handler waits at the gate (or went through it).
+    var isHeld: Bool { entered.withLock { $0 } }
 
+    /// Returns once the gate is open.
+    func wait() async {
+        entered.withLock { $0 = true }
+        for await _ in stream { break }
+    }
+
+    /// Opens the gate for every waiter, now and later.
     func open() { continuation.finish() }
 }
 
@@ -101,18 +110,21 @@ private func storedIDs(_ harness: ServiceHarness) async throws -> Set<String> {
     return try await reader.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM bus_handled")) }
 }
 
+/// Holds the handler loop at the gate (the service's `gate` event waits for it), publishes
+/// `events` behind it, gives the bus time to deliver them, opens the gate: they are then handled
+/// as one batch.
+func batch(_ harness: ServiceHarness, gate: Gate, _ events: [Envelope]) async throws {
+    let opener = harness.event("gate")
+    harness.client.publish(opener)
+    try #require(await eventually { gate.isHeld })
+    events.forEach(harness.client.publish)
+    try await Task.sleep(for: .milliseconds(500))
+    gate.open()
+    #expect(await eventually { harness.replies(to: opener.header.id).count == 1 })
+}
+
 @Suite("ServiceRuntime batches (group commit)", .serialized)
 struct BatchTests {
-    /// Publishes `events` behind a held gate, gives the bus time to deliver them, opens the gate.
-    private func batch(_ harness: ServiceHarness, gate: Gate, _ events: [Envelope]) async throws {
-        let opener = harness.event("gate")
-        harness.client.publish(opener)
-        events.forEach(harness.client.publish)
-        try await Task.sleep(for: .milliseconds(500))
-        gate.open()
-        #expect(await eventually { harness.replies(to: opener.header.id).count == 1 })
-    }
-
     @Test("events that waited together commit in one transaction, each written once and answered once")
     func groupCommit() async throws {
         let (gate, counter) = (Gate(), CommitCounter())

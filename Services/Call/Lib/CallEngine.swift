@@ -7,8 +7,8 @@ import Synchronization
 
 /// The call book on the bus: every change of the book happens inside a database write, in the
 /// same transaction as its effects (and, for client events, the dedup record). GRDB runs writes
-/// one at a time, so changes are serialized; a transaction that rolls back takes back the
-/// changes made in it (see ``change(_:_:)``).
+/// one at a time, so changes are serialized; a savepoint or transaction that rolls back takes
+/// back the changes made in it (see ``change(_:_:)``).
 final class CallEngine: Sendable {
     struct Rebuild {
         var active = true
@@ -45,9 +45,13 @@ final class CallEngine: Sendable {
     /// Runs `body` on the state at the current time inside the transaction of `db` and writes
     /// the outcome's effects in it. Every step `body` takes is journaled, so a change costs what
     /// it touches: when its effects cannot be written, the change is taken back at once (the
-    /// caller's savepoint or transaction then rolls back the database); when the transaction
-    /// rolls back, every change made in it is taken back, newest first. After the commit the
-    /// journal is forgotten, the timer is woken when a live call was stored, and rooms are deleted.
+    /// caller's savepoint or transaction then rolls back the database). Otherwise the change
+    /// ends with the write that holds it (``GRDB/Database/afterWrite(onCommit:onRollback:)``):
+    /// when that write's savepoint rolls back (the handler threw after the change, the event's
+    /// dedup record failed) or its transaction rolls back (a batch whose commit failed), the
+    /// change is taken back, newest first among those rolled back together; after the commit
+    /// the journal is forgotten, the timer is woken when a live call was stored, and rooms are
+    /// deleted.
     func change(_ db: Database, _ body: (inout CallState, Int64) -> CallOutcome) throws -> CallOutcome {
         let now = clock()
         let (mark, outcome) = state.withLock { state in (state.mark, body(&state, now)) }
@@ -62,14 +66,13 @@ final class CallEngine: Sendable {
         let live = outcome.effects.compactMap { if case .store(let call) = $0, call.status.isLive { call } else { nil } }
         let rooms = outcome.effects.compactMap { if case .deleteRoom(let id) = $0 { id } else { nil } }
         let deleter = self.rooms
-        // Several changes may share one transaction, and its callbacks run in registration
-        // order: the first one commits (or undoes back to its own mark) all of them at once,
-        // and the later ones find nothing left to do.
-        db.afterNextTransaction(onCommit: { [self, waker] _ in
+        // Several changes may share one transaction: the first commit forgets the journal of
+        // all of them, and the later ones find nothing left to forget.
+        db.afterWrite(onCommit: { [self, waker] in
             self.state.withLock { $0.commit() }
             for call in live { waker.wake(for: call.status == .ringing ? call.ringDeadline : nil) }
             for room in rooms { Task { await deleter.delete(room: room) } }
-        }, onRollback: { [self] _ in
+        }, onRollback: { [self] in
             self.state.withLock { $0.undo(to: mark) }
         })
         return outcome
