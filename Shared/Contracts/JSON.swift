@@ -144,21 +144,27 @@ public enum JSONCoding {
 
     private static let decoder = JSONDecoder()
 
-    /// Encodes `value` as compact UTF-8 JSON with sorted keys. A ``JSON`` value or list of
-    /// them is written by ``JSONWriter``, everything else by `JSONEncoder`.
+    /// Encodes `value` as compact UTF-8 JSON with sorted keys. A ``JSON`` value, a list of
+    /// them or a list of ``Instruction``s is written by ``JSONWriter``, everything else by
+    /// `JSONEncoder`.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         if let value = value as? JSON { return JSONWriter.write(value) }
         if let values = value as? [JSON] { return JSONWriter.write(.array(values)) }
+        if let instructions = value as? [Instruction] { return JSONWriter.write(.array(instructions.map(\.json))) }
         return try encoder.encode(value)
     }
 
-    /// Decodes `type` from UTF-8 JSON. A ``JSON`` value or list of them is read by
-    /// ``JSONReader``, everything else by `JSONDecoder`.
+    /// Decodes `type` from UTF-8 JSON. A ``JSON`` value, a list of them or a list of
+    /// ``Instruction``s is read by ``JSONReader``, everything else by `JSONDecoder`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         if type == JSON.self { return try JSONReader.read(data) as! T }
         if type == [JSON].self {
             guard case .array(let values) = try JSONReader.read(data) else { throw JSONReader.Failure(offset: 0) }
             return values as! T
+        }
+        if type == [Instruction].self {
+            guard case .array(let values) = try JSONReader.read(data) else { throw JSONReader.Failure(offset: 0) }
+            return try values.map(Instruction.init(json:)) as! T
         }
         return try decoder.decode(type, from: data)
     }

@@ -1,0 +1,157 @@
+/// Instructions to and from ``JSON`` values without `JSONEncoder`/`JSONDecoder`: every reply
+/// a service sends is a list of instructions and every edge reads it, so both sides go through
+/// ``JSONWriter``/``JSONReader`` and these conversions (`JSONCoding` picks them for
+/// `[Instruction]`). The bytes and the accepted input are those of the `Codable` conformance,
+/// which the tests hold them to: members that are `nil` are left out, `null` reads as absent,
+/// unknown members are ignored, a member of the wrong type or an unknown `op` is an error.
+extension Instruction {
+    /// Why a JSON value is not an instruction.
+    public struct Malformed: Error, Equatable {
+        /// The member that is missing or has the wrong type (`op` for an unknown op).
+        public let member: String
+    }
+
+    /// The instruction as the JSON object its `Codable` form writes.
+    public var json: JSON {
+        var object: [String: JSON] = ["op": .string(op)]
+        switch self {
+        case .emit(let emit):
+            object["ns"] = .string(emit.ns)
+            object["event"] = .string(emit.event)
+            object["args"] = .array(emit.args)
+            object["to"] = .object(Self.members(rooms: emit.to.rooms, sids: emit.to.sids, users: emit.to.users,
+                                                all: emit.to.all))
+            if let except = emit.except {
+                object["except"] = .object(Self.members(rooms: except.rooms, sids: except.sids))
+            }
+            if let ack = emit.ack {
+                var fields: [String: JSON] = ["event": .string(ack.event)]
+                if let token = ack.token { fields["token"] = .string(token) }
+                if let timeout = ack.timeoutMs { fields["timeoutMs"] = .int(timeout) }
+                object["ack"] = .object(fields)
+            }
+        case .ack(let ack):
+            object["sid"] = .string(ack.sid)
+            object["args"] = .array(ack.args)
+        case .join(let membership), .leave(let membership):
+            object["ns"] = .string(membership.ns)
+            object["rooms"] = Self.strings(membership.rooms)
+            object.merge(Self.members(sids: membership.sids, users: membership.users)) { $1 }
+        case .disconnect(let disconnect):
+            object["ns"] = .string(disconnect.ns)
+            object.merge(Self.members(sids: disconnect.sids, users: disconnect.users)) { $1 }
+            if let reason = disconnect.reason { object["reason"] = .string(reason) }
+        case .accept(let decision), .reject(let decision):
+            if let data = decision.data { object["data"] = data }
+        }
+        return .object(object)
+    }
+
+    /// Reads an instruction from the JSON object its `Codable` form writes.
+    public init(json: JSON) throws {
+        guard case .object(let object) = json else { throw Malformed(member: "op") }
+        let fields = Fields(object: object)
+        switch try fields.string("op") {
+        case "emit":
+            let to = try fields.object("to")
+            let except = try fields.optionalObject("except")
+            let ack = try fields.optionalObject("ack")
+            self = .emit(Emit(
+                ns: try fields.string("ns"), event: try fields.string("event"), args: try fields.array("args"),
+                to: Audience(rooms: try to.strings("rooms"), sids: try to.strings("sids"),
+                             users: try to.strings("users"), all: try to.bool("all")),
+                except: try except.map { Exclusion(rooms: try $0.strings("rooms"), sids: try $0.strings("sids")) },
+                ack: try ack.map { EmitAck(event: try $0.string("event"), token: try $0.optionalString("token"),
+                                           timeoutMs: try $0.int("timeoutMs")) }))
+        case "ack":
+            self = .ack(Ack(sid: try fields.string("sid"), args: try fields.array("args")))
+        case let op where op == "join" || op == "leave":
+            guard let rooms = try fields.strings("rooms") else { throw Malformed(member: "rooms") }
+            let membership = Membership(ns: try fields.string("ns"), rooms: rooms, sids: try fields.strings("sids"),
+                                        users: try fields.strings("users"))
+            self = op == "join" ? .join(membership) : .leave(membership)
+        case "disconnect":
+            self = .disconnect(Disconnect(ns: try fields.string("ns"), sids: try fields.strings("sids"),
+                                          users: try fields.strings("users"),
+                                          reason: try fields.optionalString("reason")))
+        case "accept":
+            self = .accept(Decision(data: fields.value("data")))
+        case "reject":
+            self = .reject(Decision(data: fields.value("data")))
+        default:
+            throw Malformed(member: "op")
+        }
+    }
+
+    /// The members of an audience, exclusion or socket selection that are set.
+    private static func members(rooms: [String]? = nil, sids: [String]? = nil, users: [String]? = nil,
+                                all: Bool? = nil) -> [String: JSON]
+    {
+        var object: [String: JSON] = [:]
+        if let rooms { object["rooms"] = strings(rooms) }
+        if let sids { object["sids"] = strings(sids) }
+        if let users { object["users"] = strings(users) }
+        if let all { object["all"] = .bool(all) }
+        return object
+    }
+
+    private static func strings(_ values: [String]) -> JSON { .array(values.map(JSON.string)) }
+}
+
+/// Typed access to the members of one JSON object, `null` counting as absent.
+private struct Fields {
+    let object: [String: JSON]
+
+    func value(_ key: String) -> JSON? {
+        guard let value = object[key], value != .null else { return nil }
+        return value
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let text = try optionalString(key) else { throw Instruction.Malformed(member: key) }
+        return text
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let value = value(key) else { return nil }
+        guard case .string(let text) = value else { throw Instruction.Malformed(member: key) }
+        return text
+    }
+
+    func array(_ key: String) throws -> [JSON] {
+        guard case .array(let values) = value(key) else { throw Instruction.Malformed(member: key) }
+        return values
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let values) = value else { throw Instruction.Malformed(member: key) }
+        return try values.map { value -> String in
+            guard case .string(let text) = value else { throw Instruction.Malformed(member: key) }
+            return text
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard case .bool(let flag) = value else { throw Instruction.Malformed(member: key) }
+        return flag
+    }
+
+    func int(_ key: String) throws -> Int64? {
+        guard let value = value(key) else { return nil }
+        guard case .int(let number) = value else { throw Instruction.Malformed(member: key) }
+        return number
+    }
+
+    func object(_ key: String) throws -> Fields {
+        guard let fields = try optionalObject(key) else { throw Instruction.Malformed(member: key) }
+        return fields
+    }
+
+    func optionalObject(_ key: String) throws -> Fields? {
+        guard let value = value(key) else { return nil }
+        guard case .object(let members) = value else { throw Instruction.Malformed(member: key) }
+        return Fields(object: members)
+    }
+}
