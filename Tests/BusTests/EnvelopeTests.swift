@@ -120,11 +120,19 @@ struct EnvelopeTests {
         #expect(decodeError([Data("t".utf8), Data(#"{"v":0}"#.utf8), Data("[]".utf8)]) == .unsupportedVersion(0))
     }
 
-    @Test("a body that is not JSON is badBody")
-    func bodyNotJSON() {
-        #expect(isBadBody(decodeError([Data("t".utf8), goodHeader, Data("{not json".utf8)])))
-        #expect(isBadBody(decodeError([Data("t".utf8), goodHeader, Data()])))
-        #expect(isBadBody(decodeError([Data("t".utf8), goodHeader, Data([0xFF, 0x00])])))
+    @Test("a body that is not JSON is read once, by decodeBody, as badBody")
+    func bodyNotJSON() throws {
+        for body in [Data("{not json".utf8), Data(), Data([0xFF, 0x00])] {
+            let envelope = try Envelope.decode([Data("t".utf8), goodHeader, body])
+            #expect(envelope.body == body)
+            #expect(throws: EnvelopeError.self) { try envelope.decodeBody(as: [JSON].self) }
+            do {
+                _ = try envelope.decodeBody(as: JSON.self)
+                Issue.record("a body that is not JSON decoded")
+            } catch {
+                #expect(isBadBody(error))
+            }
+        }
     }
 
     @Test("any JSON body is accepted, fragments included")
