@@ -119,6 +119,21 @@ public enum MessageID {
         }
     }
 
+    /// A new W3C trace context for an operation that starts here: version `00`, a 128-bit
+    /// trace id and a 64-bit span id from the same generator as the ids, flags `01` (sampled).
+    public static func traceparent() -> String {
+        let (high, low, span) = generator.withLock { generator in (generator.next(), generator.next(), generator.next()) }
+        return String(unsafeUninitializedCapacity: 55) { buffer in
+            for (offset, text) in [(0, "00-"), (35, "-"), (52, "-01")] {
+                for (position, byte) in text.utf8.enumerated() { buffer[offset + position] = byte }
+            }
+            writeHex(high, digits: 16, into: buffer, at: 3)
+            writeHex(low, digits: 16, into: buffer, at: 19)
+            writeHex(span, digits: 16, into: buffer, at: 36)
+            return 55
+        }
+    }
+
     /// A short random suffix for instance ids (`chat-4f2a9c`), straight from the system's generator.
     public static func shortSuffix() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -143,7 +158,7 @@ public enum MessageID {
 }
 
 /// xoshiro256** (Blackman and Vigna): a fast generator with 256 bits of state, seeded from the
-/// system's random generator. Not cryptographic; for ``MessageID`` only.
+/// system's random generator. Not cryptographic; for ``MessageID`` (ids and trace contexts) only.
 struct Xoshiro256StarStar: RandomNumberGenerator {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 

@@ -127,6 +127,22 @@ struct BusHeaderTests {
         #expect(suffix.allSatisfy { hex.contains($0) })
     }
 
+    @Test("trace contexts are W3C version 00, sampled, with unique non-zero trace and span ids")
+    func traceContexts() {
+        let hex = Set("0123456789abcdef")
+        var traces = Set<String>()
+        for _ in 0..<2000 {
+            let parts = MessageID.traceparent().split(separator: "-", omittingEmptySubsequences: false)
+            #expect(parts.count == 4)
+            #expect(parts[0] == "00" && parts[3] == "01")
+            #expect(parts[1].count == 32 && parts[2].count == 16)
+            #expect(parts[1].allSatisfy { hex.contains($0) } && parts[2].allSatisfy { hex.contains($0) })
+            #expect(parts[1] != String(repeating: "0", count: 32) && parts[2] != String(repeating: "0", count: 16))
+            traces.insert(String(parts[1]))
+        }
+        #expect(traces.count == 2000)
+    }
+
     @Test("the clock is in milliseconds since the epoch")
     func clock() {
         let before = Int64(Date().timeIntervalSince1970 * 1000)

@@ -14,7 +14,7 @@ extension EdgeHub {
         header.user = admitted.identity
         header.ip = connection.address
         header.auth = configuration.namespaces(ofListener: connection.listener)[namespace]?.auth.rawValue
-        header.traceparent = TraceParent.make()
+        header.traceparent = MessageID.traceparent()
         let fact: JSON = ["auth": admitted.auth ?? .null, "ip": .string(connection.address)]
         let body = (try? JSONCoding.encode([fact])) ?? Data("[]".utf8)
         connection.authorizing[namespace] = admitted

@@ -76,7 +76,7 @@ extension EdgeHub {
         header.ack = true
         header.ip = address
         header.auth = caller.mode.rawValue
-        header.traceparent = TraceParent.make()
+        header.traceparent = MessageID.traceparent()
         let body = (try? JSONCoding.encode(request.arguments)) ?? Data("[]".utf8)
         httpWaiting[id]?.started = .now()
         metrics.eventIn(route.text)

@@ -144,7 +144,7 @@ extension EdgeHub {
         header.ack = ackID != nil
         header.ip = record.connection.address
         header.auth = configuration.namespaces(ofListener: record.connection.listener)[namespace]?.auth.rawValue
-        header.traceparent = TraceParent.make()
+        header.traceparent = MessageID.traceparent()
         let body = (try? JSONCoding.encode(Array(arguments.dropFirst()))) ?? Data("[]".utf8)
         let envelope = Envelope(topic: "", header: header, body: body, attachments: attachments.map { Data($0) })
         let waiting = ClientAck(sid: sid, namespace: namespace, ackID: ackID, event: name, started: .now())
@@ -202,19 +202,5 @@ extension EdgeHub {
         if let role = identity.role { object["role"] = .string(role) }
         if let name = identity.name { object["name"] = .string(name) }
         return .object(object)
-    }
-}
-
-/// W3C trace context for each client event: version 00, random trace and span ids, sampled.
-enum TraceParent {
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let trace = hex(generator.next()) + hex(generator.next())
-        return "00-\(trace)-\(hex(generator.next()))-01"
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
     }
 }
