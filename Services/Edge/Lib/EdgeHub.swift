@@ -36,6 +36,8 @@ final class EdgeHub: @unchecked Sendable {
     var serverAcks: [ServerAckKey: EmitAck] = [:]
     /// The ack request of the emit being sent (read when its session allocates an ack id).
     var requestedAck: EmitAck?
+    /// WebSocket channels written to in this event-loop turn and not yet flushed.
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
     /// When an undelivered event was last logged, and how many were not logged since.
     var failureLog: (last: NIODeadline, suppressed: Int) = (.uptimeNanoseconds(0), 0)
 
@@ -119,7 +121,7 @@ final class EdgeHub: @unchecked Sendable {
                 incoming = nil
             case .sendFrames(let frames, let channel):
                 let target = channel == .current ? connection.currentWebSocket : connection.probeWebSocket
-                target.map { WebSocketWriter.write(frames, to: $0) }
+                target.map { write(frames, to: $0) }
             case .acceptUpgrade:
                 connection.probeWebSocket = webSocket
             case .refuseUpgrade:
@@ -151,6 +153,23 @@ final class EdgeHub: @unchecked Sendable {
         if holdsPoll, let request = incoming, connection.connectionIsOpen {
             connection.poll = (request.0, request.1)
         }
+    }
+
+    /// Writes frames to a WebSocket and flushes it once, after everything this loop turn
+    /// writes: the frames of one bus batch to one socket (an ack and an emit, a room's
+    /// broadcasts) leave in one `writev` instead of one each.
+    func write(_ frames: [EngineIO.WebSocketFrame], to channel: Channel) {
+        WebSocketWriter.write(frames, to: channel)
+        if unflushed.isEmpty {
+            loop.execute { self.flushWrites() }
+        }
+        unflushed[ObjectIdentifier(channel)] = channel
+    }
+
+    private func flushWrites() {
+        let channels = unflushed
+        unflushed = [:]
+        for channel in channels.values { channel.flush() }
     }
 
     private func closed(_ connection: Connection, reason: EngineCloseReason) {

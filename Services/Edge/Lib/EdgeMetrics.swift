@@ -22,9 +22,12 @@ import Synchronization
 final class EdgeMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    /// Counters already made, by label and dimensions: making one takes the registry's lock
-    /// and checks the name, too much once per event.
-    private let counters = Mutex([String: CoreMetrics.Counter]())
+    /// Counters already made, by label and then by their dimensions' values: making one takes
+    /// the registry's lock and checks the name, too much once per event.
+    private let counters = Mutex([String: [[String]: CoreMetrics.Counter]]())
+    /// Made once, for the same reason.
+    private let pending: CoreMetrics.Gauge
+    private let roundTrip: Metrics.Timer
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -35,6 +38,8 @@ final class EdgeMetrics: Sendable {
             .milliseconds(500), .seconds(1), .seconds(5), .seconds(10),
         ]
         self.factory = factory
+        pending = CoreMetrics.Gauge(label: "switchboard_edge_pending_events", factory: factory)
+        roundTrip = Metrics.Timer(label: "switchboard_edge_bus_round_trip_seconds", factory: factory)
     }
 
     /// The text exposition of every metric.
@@ -73,19 +78,16 @@ final class EdgeMetrics: Sendable {
         counter("switchboard_edge_http_requests_total", ("route", route), ("status", String(status))).increment()
     }
 
-    func pendingEvents(_ count: Int) { Gauge(label: "switchboard_edge_pending_events", factory: factory).record(count) }
+    func pendingEvents(_ count: Int) { pending.record(count) }
 
-    func busRoundTrip(since start: NIODeadline) {
-        Metrics.Timer(label: "switchboard_edge_bus_round_trip_seconds", factory: factory)
-            .recordNanoseconds((NIODeadline.now() - start).nanoseconds)
-    }
+    func busRoundTrip(since start: NIODeadline) { roundTrip.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
 
     private func counter(_ label: String, _ dimensions: (String, String)...) -> CoreMetrics.Counter {
-        let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")
+        let values = dimensions.map(\.1)
         return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
+            if let counter = counters[label]?[values] { return counter }
             let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-            counters[key] = counter
+            counters[label, default: [:]][values] = counter
             return counter
         }
     }

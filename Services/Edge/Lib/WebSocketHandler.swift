@@ -4,7 +4,8 @@ import NIOWebSocket
 
 /// Writes Engine.IO frames to a WebSocket channel, and closes it politely.
 enum WebSocketWriter {
-    /// One WebSocket frame per Engine.IO frame, then a flush.
+    /// One WebSocket frame per Engine.IO frame, not flushed: the hub flushes each channel once
+    /// per event-loop turn (``EdgeHub/write(_:to:)``).
     static func write(_ frames: [EngineIO.WebSocketFrame], to channel: Channel) {
         for frame in frames {
             switch frame {
@@ -16,7 +17,6 @@ enum WebSocketWriter {
                 channel.write(NIOWebSocket.WebSocketFrame(fin: true, opcode: .binary, data: buffer), promise: nil)
             }
         }
-        channel.flush()
     }
 
     /// Sends a close frame (normal closure) and closes the channel.
