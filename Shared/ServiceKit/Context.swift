@@ -16,8 +16,16 @@ public struct Context: Sendable {
         case pureHandler
     }
 
-    /// Logger with the event's id and name attached.
-    public let logger: Logger
+    /// Logger with the event's id and name attached. Made when asked for: attaching metadata
+    /// makes a stream log handler render all of it again, too much for every event when most
+    /// handlers never log.
+    public var logger: Logger {
+        var logger = baseLogger
+        for (key, value) in eventMetadata { logger[metadataKey: key] = value }
+        return logger
+    }
+    private let baseLogger: Logger
+    private let eventMetadata: Logger.Metadata
     /// This process's instance id.
     public let instance: String
     /// The service's database, when its definition has migrations.
@@ -37,7 +45,8 @@ public struct Context: Sendable {
                 traceparent: String? = nil,
                 publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void = { _, _, _ in })
     {
-        self.logger = logger
+        baseLogger = logger
+        eventMetadata = [:]
         self.instance = instance
         self.database = database
         self.eventID = eventID
@@ -47,12 +56,14 @@ public struct Context: Sendable {
         isPure = false
     }
 
-    /// A context for one message of a batch: writes and reads go through `transaction`.
-    init(logger: Logger, instance: String, database: (any DatabaseWriter)?, eventID: String?,
-         traceparent: String?, transaction: BatchTransaction?, isPure: Bool,
+    /// A context for one message of a batch: writes and reads go through `transaction`;
+    /// `metadata` is attached to ``logger`` when it is asked for.
+    init(logger: Logger, metadata: Logger.Metadata, instance: String, database: (any DatabaseWriter)?,
+         eventID: String?, traceparent: String?, transaction: BatchTransaction?, isPure: Bool,
          publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void)
     {
-        self.logger = logger
+        baseLogger = logger
+        eventMetadata = metadata
         self.instance = instance
         self.database = database
         self.eventID = eventID

@@ -9,7 +9,7 @@ extension ServiceRuntime {
     ///
     /// 1. the ids of its events are looked up at once: in memory, then, for the events whose
     ///    handler is not declared pure, in SQLite (one read);
-    /// 2. hellos, events and life facts are handled one after the other; every write of the
+    /// 2. events and life facts are handled one after the other; every write of the
     ///    batch goes into one transaction, a savepoint per write (``BatchTransaction``);
     /// 3. the transaction commits once (group commit); if the commit fails, every event that
     ///    wrote is answered `INTERNAL_ERROR` and what its handler emitted is dropped;
@@ -25,8 +25,6 @@ extension ServiceRuntime {
         for (index, envelope) in batch.enumerated() {
             let header = envelope.header
             switch header.type {
-            case .hello:
-                noteHello(envelope, on: connection)
             case .event:
                 // Before the start-up step is done, events are left for their publishers to send
                 // again: they do so when this instance says hello.
@@ -60,7 +58,9 @@ extension ServiceRuntime {
                                           outputs: outputs, connection: connection)
                 await observe(envelope, context: context)
                 if context.reply.hasWritten { writers.insert(index) }
-            case .reply, .emit:
+            case .hello, .reply, .emit:
+                // Hellos are noted by the service's `BusClient` as they arrive and kept out of
+                // this queue; replies and emits are not for a service.
                 break
             }
         }
@@ -98,16 +98,15 @@ extension ServiceRuntime {
     /// handler did afterwards.
     private func run(_ envelope: Envelope, context: Context) async -> StoredReply {
         let header = envelope.header
-        let logger = context.logger
         guard let handler = definition.handlers[Route(ns: header.ns ?? "/", event: header.event ?? "")] else {
-            logger.warning("no handler for this event")
+            context.logger.warning("no handler for this event")
             return .failure("UNKNOWN_EVENT")
         }
         let args: [JSON]
         do {
             args = try envelope.decodeBody(as: [JSON].self)
         } catch {
-            logger.warning("event body is not an argument list: \(error)")
+            context.logger.warning("event body is not an argument list: \(error)")
             return .failure("BAD_REQUEST")
         }
         let event = Event(header: header, args: args, attachments: envelope.attachments)
@@ -118,15 +117,15 @@ extension ServiceRuntime {
                                    attachments: context.reply.attachments)
             }
             if stored.body != (try? JSONCoding.encode(instructions)) {
-                logger.error("handler returned other instructions than it wrote; the written ones stand")
+                context.logger.error("handler returned other instructions than it wrote; the written ones stand")
             }
             return stored
         } catch {
             if let stored = context.reply.storedReply {
-                logger.error("handler failed after its write committed; answering with what it wrote: \(error)")
+                context.logger.error("handler failed after its write committed; answering with what it wrote: \(error)")
                 return stored
             }
-            logger.error("handler failed: \(error)")
+            context.logger.error("handler failed: \(error)")
             return .failure("INTERNAL_ERROR")
         }
     }
@@ -149,15 +148,12 @@ extension ServiceRuntime {
     private func makeContext(for envelope: Envelope, index: Int, transaction: BatchTransaction?,
                              outputs: BatchOutputs, connection: BusConnection) -> Context {
         let header = envelope.header
-        var logger = self.logger
         let isEvent = header.type == .event
-        if isEvent {
-            logger[metadataKey: "event"] = "\(header.event ?? "-")"
-            logger[metadataKey: "id"] = "\(header.id)"
-        }
+        let metadata: Logger.Metadata = isEvent ? ["event": "\(header.event ?? "-")", "id": "\(header.id)"] : [:]
         let route = Route(ns: header.ns ?? "/", event: header.event ?? "")
         let instance = configuration.instance
-        return Context(logger: logger, instance: instance, database: database, eventID: isEvent ? header.id : nil,
+        return Context(logger: logger, metadata: metadata, instance: instance, database: database,
+                       eventID: isEvent ? header.id : nil,
                        traceparent: header.traceparent, transaction: transaction,
                        isPure: isEvent && definition.pureRoutes.contains(route)) { instructions, attachments, traceparent in
             outputs.emit(instructions, attachments: attachments, traceparent: traceparent, from: instance, owner: index)

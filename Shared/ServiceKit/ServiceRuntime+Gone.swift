@@ -4,12 +4,6 @@ import Foundation
 import Logging
 
 extension ServiceRuntime {
-    /// A hello in a batch of the handler loop. There is nothing left to do: the service's
-    /// ``BusClient`` notes every hello (directory, readiness) as it arrives, and the runtime
-    /// keeps hellos out of the handler loop's queue. Kept for the `.hello` case of
-    /// ``handle(_:on:)``, which can go with it.
-    func noteHello(_ envelope: Envelope, on connection: BusConnection) {}
-
     /// Runs the gone handlers for instances that missed three hellos (the bus client's
     /// ``BusClient/Handlers/gone``).
     func reportGone(_ instances: [ServiceDirectory.Instance], on connection: BusConnection) async {
