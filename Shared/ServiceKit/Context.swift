@@ -33,7 +33,10 @@ public struct Context: Sendable {
     /// The W3C trace context of the event being handled, carried on to what it causes.
     public let traceparent: String?
     let eventID: String?
-    let reply = ReplyRecord()
+    let reply: ReplyRecord
+    /// The `ack` that answers the event when its instructions hold none for its socket: set when
+    /// the event asked for an acknowledgement (the route's declared ``ServiceDefinition/acks``).
+    let automaticAck: Ack?
     let publish: @Sendable ([Instruction], [Data], String?) -> Void
     /// The batch's shared transaction, when the runtime handles a batch (group commit).
     let transaction: BatchTransaction?
@@ -52,15 +55,18 @@ public struct Context: Sendable {
         self.eventID = eventID
         self.traceparent = traceparent
         self.publish = publish
+        reply = ReplyRecord()
+        automaticAck = nil
         transaction = nil
         isPure = false
     }
 
     /// A context for one message of a batch: writes and reads go through `transaction`;
-    /// `metadata` is attached to ``logger`` when it is asked for.
+    /// `metadata` is attached to ``logger`` when it is asked for; `reply` gathers what the
+    /// message's reply needs (the runtime keeps it to know whether the handler wrote).
     init(logger: Logger, metadata: Logger.Metadata, instance: String, database: (any DatabaseWriter)?,
          eventID: String?, traceparent: String?, transaction: BatchTransaction?, isPure: Bool,
-         publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void)
+         reply: ReplyRecord, automaticAck: Ack?, publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void)
     {
         baseLogger = logger
         eventMetadata = metadata
@@ -69,6 +75,8 @@ public struct Context: Sendable {
         self.eventID = eventID
         self.traceparent = traceparent
         self.publish = publish
+        self.reply = reply
+        self.automaticAck = automaticAck
         self.transaction = transaction
         self.isPure = isPure
     }
@@ -99,13 +107,19 @@ public struct Context: Sendable {
     /// written after `body` failed, and when the transaction rolls back after the savepoint
     /// was released (a batch whose commit failed); its `onCommit` runs only once the write
     /// committed.
+    ///
+    /// When the event asked for an acknowledgement and `body`'s instructions give none, the
+    /// route's automatic `ack` (``ServiceDefinition/on(_:_:pure:ack:_:)``) is added at their end
+    /// before they are stored and returned. What the handler emits (``emit(_:attachments:)``)
+    /// from its first write on is a durable emit: stored with the batch's transaction, published
+    /// once it committed, again after a crash (docs/bus-protocol.md §12).
     public func write(_ body: @escaping @Sendable (Database) throws -> [Instruction]) async throws -> [Instruction] {
         guard let database else { throw Failure.noDatabase }
         guard !isPure else { throw Failure.pureHandler }
         let eventID = self.eventID
         let attachments = reply.attachments
-        let work: @Sendable (Database) throws -> ([Instruction], StoredReply?) = { db in
-            let instructions = try body(db)
+        let work: @Sendable (Database) throws -> ([Instruction], StoredReply?) = { [self] db in
+            let instructions = answered(try body(db))
             // Without an event id (a life fact, a timer) there is no reply to remember.
             guard let eventID else { return (instructions, nil) }
             let stored = StoredReply(body: try JSONCoding.encode(instructions), error: nil, attachments: attachments)
@@ -131,10 +145,19 @@ public struct Context: Sendable {
         return try await database.read(body)
     }
 
-    /// Sends instructions now, outside any reply (`type: emit` on topic `edge`), with the
-    /// binary attachments their placeholders number.
+    /// Sends instructions outside any reply (`type: emit` on topic `edge`), with the binary
+    /// attachments their placeholders number. In a batch they go out with the batch's replies,
+    /// once its transaction committed; after the handler began a write they are durable.
     public func emit(_ instructions: [Instruction], attachments: [Data] = []) {
         publish(instructions, attachments, traceparent)
+    }
+
+    /// `instructions` with the automatic `ack` added at the end when the event asked for an
+    /// acknowledgement and none of them answers its socket.
+    func answered(_ instructions: [Instruction]) -> [Instruction] {
+        guard let automaticAck else { return instructions }
+        let answers = instructions.contains { if case .ack(let ack) = $0 { ack.sid == automaticAck.sid } else { false } }
+        return answers ? instructions : instructions + [.ack(automaticAck)]
     }
 }
 

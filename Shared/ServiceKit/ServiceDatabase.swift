@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 
 /// Opens a service's SQLite file through GRDB and runs its migrations, after ServiceKit's own
-/// (the dedup table `bus_handled` and the ``Outbox`` table `bus_outbox`).
+/// (the dedup table `bus_handled`, the ``Outbox`` table `bus_outbox` and the durable emits'
+/// table `bus_emits`).
 public enum ServiceDatabase {
     /// Opens (creating if needed) `<directory>/<service>.sqlite` and migrates it.
     ///
@@ -32,6 +33,7 @@ public enum ServiceDatabase {
             }
         }
         migrator.registerMigration("servicekit.2 bus_outbox") { db in try Outbox.migrate(db) }
+        migrator.registerMigration("servicekit.3 bus_emits") { db in try EmitOutbox.migrate(db) }
         migrations(&migrator)
         try migrator.migrate(pool)
         return pool

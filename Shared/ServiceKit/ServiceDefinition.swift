@@ -10,6 +10,9 @@ public struct ServiceDefinition: Sendable {
     public private(set) var handlers: [Route: Handler] = [:]
     /// The routes whose handlers were declared pure (they never write).
     public private(set) var pureRoutes: Set<Route> = []
+    /// What each route acknowledges when its handler gives no `ack` to an event that asked for
+    /// one (``on(_:_:pure:ack:_:)``): the arguments of the automatic `ack`.
+    public private(set) var acks: [Route: [JSON]] = [:]
     /// Life facts wanted, with their handler.
     public private(set) var lifeHandlers: [LifeFactKind: Handler] = [:]
     /// Migrations of the service's SQLite file; `nil` for a service without a database
@@ -30,15 +33,32 @@ public struct ServiceDefinition: Sendable {
         self.name = name
     }
 
+    /// The automatic acknowledgement of a route that declares none: `{"success": true}`, the
+    /// success shape the contracts' own handlers use (Chatto's `ack.success`, the audio rooms'
+    /// `{success, error}`).
+    public static let successAck: [JSON] = [["success": true]]
+    /// The automatic acknowledgement of an HTTP route (`ns: "http"`) that declares none:
+    /// `{"status": 204}`, a response without a body.
+    public static let noContentAck: [JSON] = [["status": 204]]
+
     /// Handles `event` on namespace `ns`.
     ///
     /// `pure: true` declares that the handler never writes (``Context/write(_:)`` then throws):
     /// echoes, typing, reads. Its replies are deduplicated in memory only, and a repeat of its
     /// event is never looked up in SQLite. Whatever the declaration, a reply is stored in
     /// SQLite only when the handler wrote.
-    public mutating func on(_ ns: String, _ event: String, pure: Bool = false, _ handler: @escaping Handler) {
+    ///
+    /// `ack` is what the route acknowledges when the client asked for an acknowledgement and
+    /// the handler's instructions answer none (its success shape, the handler having nothing
+    /// more to say): the runtime then adds `ack` with these arguments at the end of the reply
+    /// (and of what ``Context/write(_:)`` stores). By default ``successAck``, and
+    /// ``noContentAck`` on `http`. A refusal must be acknowledged by the handler itself.
+    public mutating func on(_ ns: String, _ event: String, pure: Bool = false, ack: [JSON]? = nil,
+                            _ handler: @escaping Handler)
+    {
         let route = Route(ns: ns, event: event)
         handlers[route] = handler
+        acks[route] = ack ?? (ns == "http" ? Self.noContentAck : Self.successAck)
         if pure { pureRoutes.insert(route) } else { pureRoutes.remove(route) }
     }
 

@@ -11,12 +11,13 @@ extension ServiceRuntime {
     ///    handler is not declared pure, in SQLite (one read);
     /// 2. events and life facts are handled one after the other; every write of the
     ///    batch goes into one transaction, a savepoint per write (``BatchTransaction``);
-    /// 3. the transaction commits once (group commit); if the commit fails, every event that
-    ///    wrote is answered `INTERNAL_ERROR` and what its handler emitted is dropped;
-    /// 4. the replies and emits are published, in order, in one hand-off to the bus thread, and
-    ///    the successful replies remembered in memory.
+    /// 3. the durable emits (what a handler emitted once it began a write) are stored in the
+    ///    transaction, which then commits once (group commit); if the commit fails, every event
+    ///    that wrote is answered `INTERNAL_ERROR` and what its handler emitted is dropped;
+    /// 4. the replies and emits are published, in order, in one hand-off to the bus thread, the
+    ///    successful replies remembered in memory, and the durable emits' rows deleted.
     func handle(_ batch: [Envelope], on connection: BusConnection) async {
-        let outputs = BatchOutputs()
+        let outputs = BatchPublication(instance: configuration.instance)
         let transaction = database.map(BatchTransaction.init(database:))
         let known = await lookUp(batch)
         // The replies decided in this batch, for a copy of an event that arrives in the same batch.
@@ -34,7 +35,7 @@ extension ServiceRuntime {
                     continue
                 }
                 if let earlier = decided[header.id] {
-                    outputs.reply(earlier.reply, to: header, from: configuration.instance, owner: earlier.owner)
+                    outputs.reply(earlier.reply, to: header, owner: earlier.owner)
                     continue
                 }
                 let reply: StoredReply
@@ -43,8 +44,7 @@ extension ServiceRuntime {
                     logger.debug("repeated event answered from the store", metadata: ["id": "\(header.id)"])
                     reply = replies[header.id]!
                 case .success:
-                    let context = makeContext(for: envelope, index: index, transaction: transaction,
-                                              outputs: outputs, connection: connection)
+                    let context = makeContext(for: header, index: index, transaction: transaction, outputs: outputs)
                     reply = await run(envelope, context: context)
                     if context.reply.hasWritten { writers.insert(index) }
                 case .failure(let error):
@@ -52,10 +52,9 @@ extension ServiceRuntime {
                     reply = .failure("INTERNAL_ERROR")
                 }
                 decided[header.id] = (index, reply)
-                outputs.reply(reply, to: header, from: configuration.instance, owner: index)
+                outputs.reply(reply, to: header, owner: index)
             case .life:
-                let context = makeContext(for: envelope, index: index, transaction: transaction,
-                                          outputs: outputs, connection: connection)
+                let context = makeContext(for: header, index: index, transaction: transaction, outputs: outputs)
                 await observe(envelope, context: context)
                 if context.reply.hasWritten { writers.insert(index) }
             case .hello, .reply, .emit:
@@ -64,14 +63,34 @@ extension ServiceRuntime {
                 break
             }
         }
+        await commit(outputs, transaction: transaction, writers: writers, on: connection)
+    }
+
+    /// Ends a batch (or a gone handler's work): stores the durable emits in `transaction` and
+    /// commits it (when the commit fails, the messages of `writers` are answered `INTERNAL_ERROR`
+    /// and their emits dropped), publishes everything in order, remembers the successful replies
+    /// and deletes the durable emits' rows.
+    func commit(_ outputs: BatchPublication, transaction: BatchTransaction?, writers: Set<Int>,
+                on connection: BusConnection) async {
+        let durable = outputs.durableEmits
+        if let transaction, !durable.isEmpty {
+            do {
+                try await transaction.write { db in try EmitOutbox.store(durable, in: db) }
+                outputs.markStored()
+            } catch {
+                logger.error("durable emits not stored; they are published without a copy: \(error)",
+                             metadata: ["emits": "\(durable.count)"])
+            }
+        }
         if let transaction, let error = await transaction.finish() {
             logger.error("the batch's transaction did not commit; its writes are answered INTERNAL_ERROR: \(error)",
                          metadata: ["events": "\(writers.count)"])
-            outputs.fail(owners: writers, from: configuration.instance)
+            outputs.fail(owners: writers)
         }
-        let (envelopes, remembered) = outputs.take()
+        let (envelopes, remembered, stored) = outputs.take()
         memory.record(remembered)
         connection.publish(envelopes)
+        await emits?.forget(stored)
     }
 
     /// The stored replies of the batch's events: memory first, then one SQLite read for the
@@ -95,7 +114,8 @@ extension ServiceRuntime {
     }
 
     /// Runs the handler; a reply stored by ``Context/write(_:)`` is the reply whatever the
-    /// handler did afterwards.
+    /// handler did afterwards. An event that asked for an acknowledgement gets the route's
+    /// automatic `ack` when the handler's instructions answer none.
     private func run(_ envelope: Envelope, context: Context) async -> StoredReply {
         let header = envelope.header
         guard let handler = definition.handlers[Route(ns: header.ns ?? "/", event: header.event ?? "")] else {
@@ -111,7 +131,7 @@ extension ServiceRuntime {
         }
         let event = Event(header: header, args: args, attachments: envelope.attachments)
         do {
-            let instructions = try await handler(event, context)
+            let instructions = context.answered(try await handler(event, context))
             guard let stored = context.reply.storedReply else {
                 return StoredReply(body: try JSONCoding.encode(instructions), error: nil,
                                    attachments: context.reply.attachments)
@@ -144,19 +164,23 @@ extension ServiceRuntime {
     }
 
     /// The context of message `index` of a batch: its writes go into the batch's transaction
-    /// and its emits into the batch's outputs.
-    private func makeContext(for envelope: Envelope, index: Int, transaction: BatchTransaction?,
-                             outputs: BatchOutputs, connection: BusConnection) -> Context {
-        let header = envelope.header
+    /// and its emits into the batch's outputs, durable from its first write on. An event that
+    /// asked for an acknowledgement gets its route's automatic `ack`.
+    func makeContext(for header: BusHeader, index: Int, transaction: BatchTransaction?,
+                     outputs: BatchPublication) -> Context {
         let isEvent = header.type == .event
         let metadata: Logger.Metadata = isEvent ? ["event": "\(header.event ?? "-")", "id": "\(header.id)"] : [:]
         let route = Route(ns: header.ns ?? "/", event: header.event ?? "")
-        let instance = configuration.instance
-        return Context(logger: logger, metadata: metadata, instance: instance, database: database,
+        let reply = ReplyRecord()
+        let automaticAck = isEvent && header.ack == true
+            ? header.sid.map { Ack(sid: $0, args: definition.acks[route] ?? ServiceDefinition.successAck) } : nil
+        return Context(logger: logger, metadata: metadata, instance: configuration.instance, database: database,
                        eventID: isEvent ? header.id : nil,
                        traceparent: header.traceparent, transaction: transaction,
-                       isPure: isEvent && definition.pureRoutes.contains(route)) { instructions, attachments, traceparent in
-            outputs.emit(instructions, attachments: attachments, traceparent: traceparent, from: instance, owner: index)
+                       isPure: isEvent && definition.pureRoutes.contains(route), reply: reply,
+                       automaticAck: automaticAck) { instructions, attachments, traceparent in
+            outputs.emit(instructions, attachments: attachments, traceparent: traceparent, owner: index,
+                         durable: reply.hasWritten)
         }
     }
 }

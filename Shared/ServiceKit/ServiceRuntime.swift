@@ -25,6 +25,8 @@ public final class ServiceRuntime: Service, Sendable {
     let memory: MemoryDedupStore
     /// The replies stored with their writes, for a service with a database.
     let stored: SQLiteDedupStore?
+    /// The durable emits' publisher, for a service with a database.
+    let emits: EmitPublisher?
     /// Start-up done and announced: events are answered.
     let announced = Mutex(false)
 
@@ -38,9 +40,11 @@ public final class ServiceRuntime: Service, Sendable {
                                                 migrations: migrations)
             database = pool
             stored = SQLiteDedupStore(writer: pool)
+            emits = EmitPublisher(database: pool, instance: configuration.instance, logger: logger)
         } else {
             database = nil
             stored = nil
+            emits = nil
         }
         memory = MemoryDedupStore(capacity: configuration.dedupCapacity)
     }
@@ -103,15 +107,16 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
-    /// Once the subscriptions are live: runs the start-up step, announces the service, and
-    /// starts the background tasks and the outbox.
+    /// Once the subscriptions are live: publishes the durable emits an earlier run left, runs
+    /// the start-up step, announces the service, and starts the background tasks and the outbox.
     private func start(on client: BusClient, outbox: OutboxDrainer?) async {
         while !client.isReady {
             if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
+        await emits?.publishLeftovers(on: client.connection)
         let control = ServiceControl(instance: configuration.instance, logger: logger, database: database,
-                                     client: client)
+                                     client: client, emits: emits)
         if let onStart = definition.onStart {
             do {
                 try await onStart(control)

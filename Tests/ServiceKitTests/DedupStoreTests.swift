@@ -136,6 +136,6 @@ struct DedupStoreTests {
         let applied = try await reopened.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
         }
-        #expect(applied == ["servicekit.1 bus_handled", "servicekit.2 bus_outbox", "t.1"])
+        #expect(applied == ["servicekit.1 bus_handled", "servicekit.2 bus_outbox", "servicekit.3 bus_emits", "t.1"])
     }
 }

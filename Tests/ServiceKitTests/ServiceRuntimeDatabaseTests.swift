@@ -21,7 +21,8 @@ private func ledger() -> ServiceDefinition {
             return event.acknowledge([.int(seq)])
         }
     }
-    // Returns more than the write stored: a join from the write, then an ack added afterwards.
+    // Returns more than the write stored: a join from the write (which stores it with the route's
+    // automatic ack, the event having asked for one), then an ack added afterwards.
     definition.on("/", "record-and-ack") { event, context in
         let id = event.header.id
         let written = try await context.write { db in
@@ -120,6 +121,7 @@ struct ServiceRuntimeDatabaseTests {
             #expect(first.header.error == nil)
             #expect(try first.decodeBody(as: [Instruction].self) == [
                 .join(Membership(ns: "/", rooms: ["ledger"], sids: ["sid-1"])),
+                .ack(Ack(sid: "sid-1", args: [["success": true]])),
             ])
             let repeated = try await harness.request(event)
             #expect(repeated.body == first.body)

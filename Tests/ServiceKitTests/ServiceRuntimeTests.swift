@@ -25,7 +25,8 @@ func eventually(within seconds: Double = 10, _ condition: () async -> Bool) asyn
 }
 
 /// An in-process bus, a running ``ServiceRuntime`` on it, and a client with a ``DeliveryClient``
-/// wired by hand (it records every message it receives).
+/// wired by hand (it records every message it receives: hellos, replies on its inbox, and what
+/// is published on `edge`, its subscriptions live before the runtime starts).
 final class ServiceHarness: Sendable {
     let name: String
     let proxy: BusProxy
@@ -60,6 +61,7 @@ final class ServiceHarness: Sendable {
         client = try BusConnection(configuration: configuration.bus, logger: quietLogger)
         client.subscribe(.exact(Topic.hello))
         client.subscribe(.exact(inbox))
+        client.subscribe(.exact(Topic.edge))
         var bounds = PendingTable<DeliveryClient.Completion>.Configuration()
         bounds.retryIntervalMilliseconds = 200
         bounds.maxAgeMilliseconds = 10_000
@@ -67,13 +69,24 @@ final class ServiceHarness: Sendable {
         self.delivery = delivery
         let (client, received, proxyStopped, runtimeStopped) = (client, received, proxyStopped, runtimeStopped)
         #expect(!runtime.isReady)
+        let proxyTask = Task { await proxy.run(); proxyStopped.add(true) }
+        let readTask = Task {
+            for await envelope in client.messages { received.add(envelope); delivery.receive(envelope) }
+        }
+        // The client's subscriptions are live once its own probe on `edge` comes back: from then
+        // on it hears everything the runtime publishes, from its first message.
+        let probe = Envelope(topic: Topic.edge, header: BusHeader(type: .emit, from: "test-client"), body: Data("[]".utf8))
+        try #require(await eventually {
+            client.publish(probe)
+            return received.values.contains { $0.header.id == probe.header.id }
+        })
         tasks = [
-            Task { await proxy.run(); proxyStopped.add(true) },
+            proxyTask,
             Task {
                 do { try await runtime.run() } catch { Issue.record("the runtime failed: \(error)") }
                 runtimeStopped.add(true)
             },
-            Task { for await envelope in client.messages { received.add(envelope); delivery.receive(envelope) } },
+            readTask,
             // The delivery clock, by hand: the harness reads every reply itself, duplicates included,
             // which a BusClient (that takes its inbox's replies) would not show it.
             Task {
