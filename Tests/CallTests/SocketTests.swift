@@ -89,17 +89,20 @@ import Testing
                                                 "about": "New."]))
     }
 
-    /// Availability: OFFLINE while set unavailable, ONLINE again on `true` or on a new connection.
+    /// Availability: OFFLINE while set unavailable, ONLINE again on `true` or on a new connection;
+    /// every change of the flag is an effect that stores it.
     @Test func availability() {
         var h = Harness()
         let online = presenceChanged("t1", "ONLINE", testTelecallers[0].presenceJSON)
-        #expect(h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": false]).instructions
-            == [presenceChanged("t1", "OFFLINE")])
+        #expect(h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": false])
+            == CallOutcome(instructions: [presenceChanged("t1", "OFFLINE")],
+                           effects: [.availability(telecallerId: "t1", available: false)]))
         #expect(h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": false]) == CallOutcome())
-        #expect(h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": true]).instructions
-            == [online])
+        #expect(h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": true])
+            == CallOutcome(instructions: [online], effects: [.availability(telecallerId: "t1", available: true)]))
         h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": false])
-        #expect(h.disconnect(telecallerSocket("t1")) == CallOutcome())
+        #expect(h.disconnect(telecallerSocket("t1"))
+            == CallOutcome(effects: [.availability(telecallerId: "t1", available: true)]))
         #expect(h.connect(telecallerSocket("t1")).instructions == [online])
         #expect(h.send(telecallerSocket("t1"), "telecaller:set-availability", ["available": "no"]).errors
             == ["Invalid call request"])

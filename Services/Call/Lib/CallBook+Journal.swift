@@ -42,13 +42,15 @@ extension CallBook {
         }
     }
 
-    /// Marks telecaller `id` as set unavailable (or not).
-    mutating func setUnavailable(_ id: String, _ unavailable: Bool) {
+    /// Marks telecaller `id` as set unavailable (or not); the effect that stores the change, or
+    /// none when nothing changed.
+    mutating func setUnavailable(_ id: String, _ unavailable: Bool) -> [CallEffect] {
         let changed = unavailable ? self.unavailable.insert(id).inserted : self.unavailable.remove(id) != nil
-        guard changed else { return }
+        guard changed else { return [] }
         journal.record { book in
             if unavailable { book.unavailable.remove(id) } else { book.unavailable.insert(id) }
         }
+        return [.availability(telecallerId: id, available: !unavailable)]
     }
 
     /// Records `presence` as the one last announced for telecaller `id` (`nil`: OFFLINE).

@@ -58,13 +58,14 @@ extension CallBook {
     /// user's side, the accepting one on the telecaller's) ends it: RINGING → MISSED
     /// (`call:missed` to both), ACCEPTED → COMPLETED (`call:ended` to the other side, room
     /// deleted). A RINGING call has no telecaller socket yet: it is MISSED when the telecaller's
-    /// last socket goes. The last socket also clears "set unavailable" and makes them OFFLINE.
+    /// last socket goes. The last socket also clears "set unavailable" (stored) and makes them
+    /// OFFLINE.
     mutating func disconnect(_ socket: CallSocket, now: Int64) -> CallOutcome {
         let id = socket.identity.id
         setSocket(socket.sid, of: id, on: socket.ns, connected: false)
         let byUser = socket.ns == Self.userNamespace
         let gone = !byUser && !isConnected(id, on: socket.ns)
-        if gone { setUnavailable(id, false) }
+        var outcome = CallOutcome(effects: gone ? setUnavailable(id, false) : [])
         // A party has at most one live call.
         let live = byUser ? liveCall(ofUser: id) : liveCall(ofTelecaller: id)
         let affected = [live].compactMap { $0 }.filter { call in
@@ -75,7 +76,6 @@ extension CallBook {
             default: false
             }
         }
-        var outcome = CallOutcome()
         for call in affected { outcome.append(abandon(call, byUser: byUser, now: now)) }
         if !byUser { outcome.instructions += presenceChanges(of: id) }
         return outcome
@@ -84,9 +84,13 @@ extension CallBook {
     /// After a restart, once the edges' snapshot has been replayed as `.connected` events:
     /// settles overdue deadlines, then treats every live call whose owning socket is not
     /// connected as if that socket had just disconnected (a RINGING call whose telecaller has
-    /// no socket at all is MISSED).
+    /// no socket at all is MISSED), and clears "set unavailable" of every telecaller with no
+    /// socket (their last socket went while the service was away).
     public mutating func reconcile(now: Int64) -> CallOutcome {
         var outcome = expire(now: now)
+        for id in unavailable.sorted() where !isConnected(id, on: Self.telecallerNamespace) {
+            outcome.effects += setUnavailable(id, false)
+        }
         for call in calls.values.filter(\.status.isLive).sorted(by: { $0.id < $1.id }) {
             let userHere = sockets[Self.userNamespace]?[call.userId]?.contains(call.userSid) == true
             let telecallerHere = call.status == .ringing
@@ -103,11 +107,11 @@ extension CallBook {
 
     /// `telecaller:set-availability {available: Bool}` from a telecaller socket. `false` makes
     /// them OFFLINE for users (callers get "{name} is currently offline…") until they send
-    /// `true` or their last socket disconnects.
+    /// `true` or their last socket disconnects. The flag is stored, so a restart keeps it.
     mutating func setAvailability(_ socket: CallSocket, _ payload: JSON?) -> CallOutcome {
         guard let available = payload?["available"]?.boolValue else { return refuse(socket, .invalidRequest) }
         let id = socket.identity.id
-        setUnavailable(id, !available)
-        return CallOutcome(instructions: presenceChanges(of: id))
+        let effects = setUnavailable(id, !available)
+        return CallOutcome(instructions: presenceChanges(of: id), effects: effects)
     }
 }

@@ -73,7 +73,8 @@ extension CallBook {
     func refuse(_ socket: CallSocket, _ refusal: CallRefusal) -> CallOutcome {
         CallOutcome(instructions: [.emit(Emit(ns: socket.ns, event: "call:error",
                                               args: [["message": .string(refusal.message)]],
-                                              to: Audience(sids: [socket.sid])))])
+                                              to: Audience(sids: [socket.sid])))],
+                    refusal: refusal)
     }
 
     /// The `callId` string of a payload, if it has one.

@@ -75,14 +75,17 @@ public struct CallBook: Sendable {
     var journal = UndoLog<CallBook>()
 
     /// A book holding `calls` (e.g. the live calls reloaded after a restart; their deadlines
-    /// are absolute, so `expire(now:)` fires the overdue ones at once) and no sockets.
+    /// are absolute, so `expire(now:)` fires the overdue ones at once), the telecallers stored as
+    /// set `unavailable`, and no sockets.
     public init(configuration: Configuration = Configuration(), users: [UserAccount] = [],
-                telecallers: [Telecaller] = [], calls: [Call] = [], makeToken: @escaping LiveKitTokenMaker)
+                telecallers: [Telecaller] = [], calls: [Call] = [], unavailable: Set<String> = [],
+                makeToken: @escaping LiveKitTokenMaker)
     {
         self.configuration = configuration
         self.makeToken = makeToken
         self.users = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         self.telecallers = Dictionary(telecallers.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        self.unavailable = unavailable
         self.calls = [:]
         initiateLimiter = RateLimiter(limit: configuration.initiateLimit)
         cancelLimiter = RateLimiter(limit: configuration.cancelLimit)

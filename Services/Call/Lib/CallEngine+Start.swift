@@ -7,20 +7,20 @@ import ServiceKit
 extension CallEngine {
     // MARK: Start-up and the timer
 
-    /// Start-up: loads accounts and calls, asks every edge for a snapshot (until all answered or
-    /// the rebuild timeout), replays the snapshots and the facts that came after them as
-    /// `connected`/`disconnected`, then reconciles (overdue deadlines fire, calls whose owning
-    /// socket is gone end) and sends the outcome.
+    /// Start-up: loads accounts, calls and availability, asks every edge for a snapshot (until
+    /// all answered or the rebuild timeout), replays the snapshots and the facts that came after
+    /// them as `connected`/`disconnected`, then reconciles (overdue deadlines fire, calls whose
+    /// owning socket is gone end) and sends the outcome as a durable emit.
     func start(_ control: ServiceControl) async throws {
         guard let database = control.database else { return }
         let loaded = try await load(from: database)
         await collectSnapshots(control)
-        let outcome = try await finishRebuild(loaded, in: database)
+        let instructions = try await finishRebuild(loaded, through: control.write)
         control.logger.info("call book loaded", metadata: [
             "users": "\(loaded.users.count)", "telecallers": "\(loaded.telecallers.count)",
-            "live calls": "\(loaded.calls.filter(\.status.isLive).count)", "effects": "\(outcome.effects.count)",
+            "live calls": "\(loaded.calls.filter(\.status.isLive).count)", "unavailable": "\(loaded.unavailable.count)",
+            "instructions": "\(instructions.count)",
         ])
-        control.emit(outcome.instructions)
     }
 
     /// What start-up reads from the database.
@@ -28,25 +28,29 @@ extension CallEngine {
         var users: [UserAccount]
         var telecallers: [Telecaller]
         var calls: [Call]
+        var unavailable: Set<String>
     }
 
-    /// Every account, the live calls and the final ones still within the retention.
+    /// Every account, the live calls and the final ones still within the retention, and the
+    /// telecallers set unavailable.
     func load(from database: any DatabaseWriter) async throws -> Loaded {
         let since = clock() - settings.book.retentionMs
         return try await database.read { db in
             Loaded(users: try CallStore.users(db), telecallers: try CallStore.telecallers(db),
-                   calls: try CallStore.calls(db, endedSince: since))
+                   calls: try CallStore.calls(db, endedSince: since),
+                   unavailable: try CallStore.unavailableTelecallers(db))
         }
     }
 
-    /// Ends the rebuild in one write: a fresh book from `loaded`, the snapshots and held-back
+    /// Ends the rebuild in one write through `write` (``ServiceControl/write(_:)``: its
+    /// instructions are a durable emit): a fresh book from `loaded`, the snapshots and held-back
     /// facts replayed, then `reconcile`. Socket facts are applied directly from then on.
-    func finishRebuild(_ loaded: Loaded, in database: any DatabaseWriter) async throws -> CallOutcome {
-        try await database.write { db in
+    func finishRebuild(_ loaded: Loaded, through write: InstructionsWrite) async throws -> [Instruction] {
+        try await write { db in
             try self.change(db) { state, now in
                 state.reset(to: CallBook(configuration: self.settings.book, users: loaded.users,
                                          telecallers: loaded.telecallers, calls: loaded.calls,
-                                         makeToken: self.settings.tokens.maker))
+                                         unavailable: loaded.unavailable, makeToken: self.settings.tokens.maker))
                 let (snapshots, heldBack) = self.rebuild.withLock { rebuild in
                     rebuild.active = false
                     defer { rebuild.snapshots = [:]; rebuild.heldBack = [] }
@@ -59,7 +63,7 @@ extension CallEngine {
                 for (edge, fact) in heldBack { outcome.append(state.apply(fact, edge: edge, now: now)) }
                 outcome.append(state.book.reconcile(now: now))
                 return outcome
-            }
+            }.instructions
         }
     }
 
@@ -84,15 +88,13 @@ extension CallEngine {
 
     /// The deadline timer: sleeps until the book's next deadline (at most a second, woken early
     /// when a call goes live with a deadline before that), then settles what is due in a write
-    /// and sends the outcome.
+    /// whose instructions are a durable emit (stored with the settlement, sent once it committed,
+    /// or by the next start when the process dies in between).
     func runTimer(_ control: ServiceControl) async {
-        guard let database = control.database else { return }
+        guard control.database != nil else { return }
         while !Task.isCancelled {
             do {
-                if let outcome = try await settleDue(in: database) {
-                    control.emit(outcome.instructions)
-                    continue
-                }
+                if try await settleDue(through: control.write) != nil { continue }
             } catch {
                 control.logger.error("settling deadlines failed: \(error)")
             }
@@ -103,11 +105,12 @@ extension CallEngine {
         }
     }
 
-    /// Settles the deadlines that are due, in a write; `nil` when none is.
-    func settleDue(in database: any DatabaseWriter) async throws -> CallOutcome? {
+    /// Settles the deadlines that are due in one write through `write`; its instructions, or
+    /// `nil` when none is due.
+    func settleDue(through write: InstructionsWrite) async throws -> [Instruction]? {
         guard let next = state.withLock({ $0.book.nextDeadline }), next <= clock() else { return nil }
-        return try await database.write { db in
-            try self.change(db) { state, now in state.book.expire(now: now) }
+        return try await write { db in
+            try self.change(db) { state, now in state.book.expire(now: now) }.instructions
         }
     }
 }

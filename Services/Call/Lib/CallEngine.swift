@@ -80,20 +80,29 @@ final class CallEngine: Sendable {
 
     // MARK: Client events
 
-    /// A client event on `/user` or `/telecaller`; identity from the header only.
+    /// A client event on `/user` or `/telecaller`; identity from the header only. When the
+    /// client asked for an acknowledgement, a refused event is acknowledged
+    /// `{success: false, error: <the call:error message>}`; any other gets the route's automatic
+    /// `{success: true}` (docs/call.md).
     func clientEvent(_ event: Event, context: Context) async throws -> [Instruction] {
         guard let identity = event.user, let sid = event.sid else {
             context.logger.warning("call event without an identity or a socket; ignored")
-            return []
+            return Self.refusalAck(.invalidRequest, to: event)
         }
         let socket = CallSocket(ns: event.route.ns, sid: sid, identity: identity)
         let name = event.route.event
         let payload = event.args.first
         return try await context.write { db in
-            try self.change(db) { state, now in
+            let outcome = try self.change(db) { state, now in
                 state.book.handle(.client(socket, event: name, payload: payload), now: now)
-            }.instructions
+            }
+            return outcome.instructions + (outcome.refusal.map { Self.refusalAck($0, to: event) } ?? [])
         }
+    }
+
+    /// The acknowledgement of a refused client event, when one was asked for.
+    static func refusalAck(_ refusal: CallRefusal, to event: Event) -> [Instruction] {
+        event.acknowledge([["success": false, "error": .string(refusal.message)]])
     }
 
     /// The edge's `connect` event: accept or reject the socket.

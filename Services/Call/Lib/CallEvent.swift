@@ -35,25 +35,34 @@ public enum CallEffect: Sendable, Equatable {
     case debit(userId: String, coins: Int64)
     /// Delete the LiveKit room named after this call id (the call is COMPLETED).
     case deleteRoom(String)
+    /// Store whether the telecaller is available (`false`: set unavailable), so that a restart
+    /// keeps it.
+    case availability(telecallerId: String, available: Bool)
 }
 
-/// The answer to an event or a timer: instructions for the edges, in order, and effects.
+/// The answer to an event or a timer: instructions for the edges, in order, effects, and why
+/// a client event was refused, if it was.
 public struct CallOutcome: Sendable, Equatable {
     /// Instructions, carried out by the edges in list order.
     public var instructions: [Instruction]
     /// Effects for the runtime, in order.
     public var effects: [CallEffect]
+    /// The refusal of the client event (its `call:error` is among the instructions): the
+    /// runtime acknowledges the event with it when the client asked for an acknowledgement.
+    public var refusal: CallRefusal?
 
     /// An outcome with the given parts.
-    public init(instructions: [Instruction] = [], effects: [CallEffect] = []) {
+    public init(instructions: [Instruction] = [], effects: [CallEffect] = [], refusal: CallRefusal? = nil) {
         self.instructions = instructions
         self.effects = effects
+        self.refusal = refusal
     }
 
-    /// Appends `other`'s instructions and effects after this outcome's.
+    /// Appends `other`'s instructions and effects after this outcome's; keeps a refusal of either.
     public mutating func append(_ other: CallOutcome) {
         instructions += other.instructions
         effects += other.effects
+        refusal = refusal ?? other.refusal
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 
 /// The call service's tables in `data/call.sqlite`: `users`, `telecallers`, `calls` (every field
-/// of ``Call``, deadlines and owning sids included, so a restart finds them).
+/// of ``Call``, deadlines and owning sids included, so a restart finds them) and
+/// `telecaller_unavailable` (the telecallers set unavailable).
 public enum CallStore {
     /// The migrations, for ``ServiceDefinition/migrations``.
     public static func migrate(_ migrator: inout DatabaseMigrator) {
@@ -42,6 +43,11 @@ public enum CallStore {
                 table.column("end_reason", .text)
             }
         }
+        migrator.registerMigration("call.2 telecaller_unavailable") { db in
+            try db.create(table: "telecaller_unavailable") { table in
+                table.primaryKey("telecaller_id", .text)
+            }
+        }
     }
 
     /// Why stored data could not be read.
@@ -68,6 +74,11 @@ public enum CallStore {
                        about: row["about"], approved: row["approved"], ratePerMinute: row["rate_per_minute"],
                        status: AccountStatus(rawValue: row["status"]) ?? .blocked)
         }
+    }
+
+    /// The telecallers set unavailable.
+    static func unavailableTelecallers(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT telecaller_id FROM telecaller_unavailable"))
     }
 
     /// The live calls and the final ones that ended after `endedSince` (ms since the epoch).
@@ -99,13 +110,19 @@ public enum CallStore {
     // MARK: Writing
 
     /// Applies the book's effects that touch the database: `.store` upserts the call, `.debit`
-    /// lowers the user's balance (never below zero). `.deleteRoom` is not a database effect.
+    /// lowers the user's balance (never below zero), `.availability` adds or removes the
+    /// telecaller's row of `telecaller_unavailable`. `.deleteRoom` is not a database effect.
     static func apply(_ effects: [CallEffect], in db: Database) throws {
         for effect in effects {
             switch effect {
             case .store(let call): try upsert(call, in: db)
             case .debit(let userId, let coins):
                 try db.execute(sql: "UPDATE users SET coins = MAX(0, coins - ?) WHERE id = ?", arguments: [coins, userId])
+            case .availability(let id, available: true):
+                try db.execute(sql: "DELETE FROM telecaller_unavailable WHERE telecaller_id = ?", arguments: [id])
+            case .availability(let id, available: false):
+                try db.execute(sql: "INSERT OR IGNORE INTO telecaller_unavailable (telecaller_id) VALUES (?)",
+                               arguments: [id])
             case .deleteRoom: break
             }
         }
