@@ -24,7 +24,10 @@ final class Harness: @unchecked Sendable {
                                             migrations: NotificationStore.migrations)
         book = NotificationBook()
         definition = NotificationService.definition(book: book)
-        if rebuilt { _ = try await book.finishRebuild(database: database) }
+        if rebuilt {
+            let pool = database
+            _ = try await book.finishRebuild(through: { try await pool.write($0) })
+        }
     }
 
     /// A restart: the same file, a new book (rebuilding) and definition.

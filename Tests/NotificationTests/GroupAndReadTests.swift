@@ -147,7 +147,7 @@ import Testing
             ["sid": "x", "ns": "/", "rooms": ["x"]],
         ]])
         #expect(try await h.join("u5", "user:5").isEmpty, "held back while rebuilding")
-        let replay = try await h.book.finishRebuild(database: h.database)
+        let replay = try await h.book.finishRebuild(through: { try await h.database.write($0) })
         #expect(replay.compactMap(\.emitted).map(\.event) == ["privateCommentNotify", "newCommentChange"])
         #expect(replay.compactMap(\.emitted).allSatisfy { $0.to == Audience(rooms: ["user:2"]) })
         #expect(h.book.isOccupied(UserRoom(ns: "/", user: "5")), "a held-back fact applies after the rebuild")
@@ -159,7 +159,7 @@ import Testing
         let h = try await Harness()
         _ = try await h.send("commentNotification", [commentPayload()])
         try h.restart()
-        _ = try await h.book.finishRebuild(database: h.database)
+        _ = try await h.book.finishRebuild(through: { try await h.database.write($0) })
         _ = try await h.send("commentNotification", [commentPayload()])
         #expect(try h.stored().map(\.id) == [1, 2])
     }

@@ -35,6 +35,18 @@ import Testing
         #expect(emit.args.first?.objectValue?.keys.sorted() == ["code", "error", "timestamp"])
     }
 
+    @Test func aRefusalIsAcknowledgedWithItsCodeAndASuccessLeavesTheAckToTheRuntime() {
+        let state = PresenceState()
+        let refused = event("joinRoom", ["43"], identity: "42", requiresAuth: true, ack: true)
+        let reply = state.joinRoom(refused).reply(to: refused)
+        #expect(reply.last == .ack(Ack(sid: "s1", args: [["success": false, "error": "FORBIDDEN"]])))
+        let invalid = event("leaveRoom", [["not": "an id"]], ack: true)
+        #expect(state.leaveRoom(invalid).reply(to: invalid).last
+            == .ack(Ack(sid: "s1", args: [["success": false, "error": "INVALID_PAYLOAD"]])))
+        let allowed = event("joinRoom", ["42"], identity: "42", requiresAuth: true, ack: true)
+        #expect(state.joinRoom(allowed).reply(to: allowed) == [joinOf(["user:42"], sid: "s1")])
+    }
+
     @Test func anAuthenticatedSocketMayOnlyJoinAndLeaveItsOwnRoom() {
         let state = PresenceState()
         let own = event("joinRoom", ["42"], identity: "42", requiresAuth: true)

@@ -38,17 +38,25 @@ enum ZizanyChat {
     /// The longest message content accepted, in UTF-16 code units (as a JavaScript client counts).
     static let maxContentLength = 4000
 
+    /// Zizany's success acknowledgement, `{ok: true}`: the runtime gives it to an event that
+    /// asked for one whenever a handler answers none.
+    static let okAck: [JSON] = [["ok": true]]
+
     /// Registers the Zizany events on `ns`.
     static func register(_ definition: inout ServiceDefinition, ns: String) {
-        definition.on(ns, "server:join") { event, context in try await answer(event, context) { try await serverJoin(event, context) } }
-        definition.on(ns, "channel:join") { event, context in try await answer(event, context) { try await channelJoin(event, context) } }
-        definition.on(ns, "typing:start", pure: true) { event, context in
+        definition.on(ns, "server:join", ack: okAck) { event, context in
+            try await answer(event, context) { try await serverJoin(event, context) }
+        }
+        definition.on(ns, "channel:join", ack: okAck) { event, context in
+            try await answer(event, context) { try await channelJoin(event, context) }
+        }
+        definition.on(ns, "typing:start", pure: true, ack: okAck) { event, context in
             try await answer(event, context) { try await typing(event, context, isTyping: true) }
         }
-        definition.on(ns, "typing:stop", pure: true) { event, context in
+        definition.on(ns, "typing:stop", pure: true, ack: okAck) { event, context in
             try await answer(event, context) { try await typing(event, context, isTyping: false) }
         }
-        definition.on(ns, "message:create") { event, context in
+        definition.on(ns, "message:create", ack: okAck) { event, context in
             try await answer(event, context) { try await messageCreate(event, context) }
         }
     }

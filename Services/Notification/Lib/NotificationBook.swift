@@ -8,9 +8,9 @@ import Synchronization
 /// `PresenceBook`: until every edge's snapshot is in, facts are held back per edge), and the
 /// backlog replay that a socket joining `user:{id}` triggers.
 public final class NotificationBook: Sendable {
-    /// Runs a write that answers with instructions (``Context/write(_:)``, or a database's own).
-    public typealias BacklogWrite = @Sendable (@escaping @Sendable (Database) throws -> [Instruction]) async throws
-        -> [Instruction]
+    /// Runs a write that answers with instructions (``Context/write(_:)``,
+    /// ``ServiceControl/write(_:)``, or a database's own).
+    public typealias BacklogWrite = InstructionsWrite
 
     private struct State {
         var rooms = UserRooms()
@@ -27,7 +27,7 @@ public final class NotificationBook: Sendable {
 
     private let state = Mutex(State())
 
-    /// A book that is rebuilding (facts held back until ``finishRebuild(database:)``).
+    /// A book that is rebuilding (facts held back until ``finishRebuild(through:)``).
     public init() {}
 
     /// `true` while at least one socket is in `room`.
@@ -82,8 +82,9 @@ public final class NotificationBook: Sendable {
 
     /// Ends the rebuild: the rooms are what the snapshots say plus the facts that came after
     /// them; every occupied room's backlog is delivered to the room (a user who joined while
-    /// the service was down).
-    public func finishRebuild(database: any DatabaseWriter) async throws -> [Instruction] {
+    /// the service was down), marked delivered in `write` (``ServiceControl/write(_:)``, whose
+    /// instructions are a durable emit).
+    public func finishRebuild(through write: BacklogWrite) async throws -> [Instruction] {
         let occupied = state.withLock { state -> [UserRoom] in
             state.rooms = UserRooms()
             for snapshot in state.snapshots.values { state.rooms.apply(snapshot) }
@@ -92,12 +93,12 @@ public final class NotificationBook: Sendable {
             state.rebuilding = false
             return state.rooms.occupiedRooms
         }
-        return try await Self.deliverBacklog(of: occupied, to: nil, write: { try await database.write($0) })
+        return try await Self.deliverBacklog(of: occupied, to: nil, write: write)
     }
 
     /// Start-up: asks every edge for a snapshot (again each second) until all answered or
-    /// `timeout`, then ``finishRebuild(database:)``.
-    func rebuild(_ control: ServiceControl, timeout: Duration) async throws -> [Instruction] {
+    /// `timeout`, then ``finishRebuild(through:)``, whose deliveries go out as a durable emit.
+    func rebuild(_ control: ServiceControl, timeout: Duration) async throws {
         // One hello interval and a little: every live edge has said hello by then.
         try? await Task.sleep(for: .milliseconds(1200))
         let deadline = ContinuousClock.now + timeout
@@ -112,12 +113,10 @@ public final class NotificationBook: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        guard let database = control.database else { return [] }
-        let instructions = try await finishRebuild(database: database)
+        let instructions = try await finishRebuild(through: control.write)
         let (edges, sockets) = state.withLock { ($0.snapshots.count, $0.rooms.socketCount) }
         control.logger.info("rebuilt from the edges",
                             metadata: ["edges": "\(edges)", "sockets": "\(sockets)", "replayed": "\(instructions.count)"])
-        return instructions
     }
 
     /// Takes the backlog of each room and emits it, in order, to `audience` (or the room itself).

@@ -46,7 +46,7 @@ public enum NotificationService {
             return []
         }
         definition.onStart = { control in
-            control.emit(try await book.rebuild(control, timeout: rebuildTimeout))
+            try await book.rebuild(control, timeout: rebuildTimeout)
         }
         return definition
     }

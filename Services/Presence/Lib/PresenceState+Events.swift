@@ -90,8 +90,11 @@ extension PresenceState {
         return EventOutcome(instructions: [change(membership)])
     }
 
-    /// An outcome holding only the `error` emit to the sender.
+    /// An outcome holding only the `error` emit to the sender, acknowledged
+    /// `{success: false, error: code}` when the client asked for an acknowledgement (a request
+    /// that succeeds leaves its ack to the runtime: `{success: true}`).
     private func refuse(_ event: ClientEvent, code: String, message: String) -> EventOutcome {
-        EventOutcome(instructions: [RefusalEmit.make(event, code: code, message: message)])
+        EventOutcome(instructions: [RefusalEmit.make(event, code: code, message: message)],
+                     ack: [["success": false, "error": .string(code)]])
     }
 }
