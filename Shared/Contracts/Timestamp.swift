@@ -40,10 +40,44 @@ public enum Timestamp {
     }
 
     /// ISO 8601 in UTC with milliseconds, e.g. `2026-02-02T12:00:00.000Z`.
+    /// Written digit by digit: `String(format:)` cost ~5% of the chat service's CPU per message.
     public static func iso8601(_ milliseconds: Int64) -> String {
         let p = parts(milliseconds)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", p.year, p.month, p.day, p.hour, p.minute,
-                      p.second, p.millisecond)
+        guard (0...9999).contains(p.year) else {
+            return "\(pad(p.year, 4))-\(pad(p.month, 2))-\(pad(p.day, 2))T\(pad(p.hour, 2)):\(pad(p.minute, 2)):"
+                + "\(pad(p.second, 2)).\(pad(p.millisecond, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var position = 0
+            func put(_ value: Int, _ digits: Int, then separator: UInt8?) {
+                var value = value
+                for offset in stride(from: digits - 1, through: 0, by: -1) {
+                    buffer[position + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                position += digits
+                if let separator {
+                    buffer[position] = separator
+                    position += 1
+                }
+            }
+            put(p.year, 4, then: UInt8(ascii: "-"))
+            put(p.month, 2, then: UInt8(ascii: "-"))
+            put(p.day, 2, then: UInt8(ascii: "T"))
+            put(p.hour, 2, then: UInt8(ascii: ":"))
+            put(p.minute, 2, then: UInt8(ascii: ":"))
+            put(p.second, 2, then: UInt8(ascii: "."))
+            put(p.millisecond, 3, then: UInt8(ascii: "Z"))
+            return position
+        }
+    }
+
+    /// `value` with leading zeros to `digits` characters, a sign counted among them, as
+    /// `%0<digits>d` writes it.
+    private static func pad(_ value: Int, _ digits: Int) -> String {
+        let text = String(value.magnitude)
+        let width = value < 0 ? digits - 1 : digits
+        return (value < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
     /// Milliseconds since the epoch of an ISO 8601 date-time with or without fractional

@@ -10,6 +10,8 @@ struct TimestampTests {
         #expect(Timestamp.iso8601(1_761_402_600_123) == "2025-10-25T14:30:00.123Z")
         #expect(Timestamp.iso8601(0) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp.iso8601(-1) == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp.iso8601(253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+        #expect(Timestamp.iso8601(-62_198_755_200_000) == "-001-01-01T00:00:00.000Z")
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for ms: Int64 in [1, 999, 86_399_999, 951_782_400_000, 4_102_444_799_999] {

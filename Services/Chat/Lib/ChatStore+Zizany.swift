@@ -35,7 +35,7 @@ extension ChatStore {
 
     /// The channel `id` and its server, when it exists.
     static func channel(_ db: Database, id: Int64) throws -> ZizanyChannel? {
-        try Row.fetchOne(db, sql: "SELECT id, server_id FROM zizany_channel WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT id, server_id FROM zizany_channel WHERE id = ?"), arguments: [id])
             .map { ZizanyChannel(id: $0["id"], serverID: $0["server_id"]) }
     }
 
@@ -46,8 +46,9 @@ extension ChatStore {
 
     /// Whether `user` is a member of `server`.
     static func isMember(_ db: Database, server: Int64, user: Int64) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM zizany_membership WHERE server_id = ? AND user_id = ?)",
-                          arguments: [server, user]) ?? false
+        let statement = try db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM zizany_membership WHERE server_id = ? AND user_id = ?)")
+        return try Bool.fetchOne(statement, arguments: [server, user]) ?? false
     }
 
     /// Adds a membership; `true` when it is new.
@@ -66,10 +67,10 @@ extension ChatStore {
     /// Stores a message and returns it with its id.
     static func insertMessage(_ db: Database, channel: Int64, user: Int64, username: String, content: String,
                               at time: Int64) throws -> ZizanyMessage {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO zizany_message (channel_id, user_id, username, content, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [channel, user, username, content, time, time])
+            """).execute(arguments: [channel, user, username, content, time, time])
         return ZizanyMessage(id: db.lastInsertedRowID, channelID: channel, userID: user, username: username,
                              content: content, createdAt: time, updatedAt: time)
     }
