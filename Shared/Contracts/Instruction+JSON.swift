@@ -107,51 +107,40 @@ private struct Fields {
         return value
     }
 
-    func string(_ key: String) throws -> String {
-        guard let text = try optionalString(key) else { throw Instruction.Malformed(member: key) }
-        return text
-    }
-
-    func optionalString(_ key: String) throws -> String? {
+    /// The member `key` read by `read`: `nil` when absent, an error when `read` refuses it.
+    private func optional<T>(_ key: String, _ read: (JSON) -> T?) throws -> T? {
         guard let value = value(key) else { return nil }
-        guard case .string(let text) = value else { throw Instruction.Malformed(member: key) }
-        return text
+        guard let typed = read(value) else { throw Instruction.Malformed(member: key) }
+        return typed
     }
 
-    func array(_ key: String) throws -> [JSON] {
-        guard case .array(let values) = value(key) else { throw Instruction.Malformed(member: key) }
-        return values
+    /// The member `key` read by `read`: an error when absent or refused.
+    private func required<T>(_ key: String, _ read: (JSON) -> T?) throws -> T {
+        guard let typed = try optional(key, read) else { throw Instruction.Malformed(member: key) }
+        return typed
     }
+
+    func string(_ key: String) throws -> String { try required(key, \.stringValue) }
+
+    func optionalString(_ key: String) throws -> String? { try optional(key, \.stringValue) }
+
+    func array(_ key: String) throws -> [JSON] { try required(key, \.arrayValue) }
 
     func strings(_ key: String) throws -> [String]? {
-        guard let value = value(key) else { return nil }
-        guard case .array(let values) = value else { throw Instruction.Malformed(member: key) }
-        return try values.map { value -> String in
-            guard case .string(let text) = value else { throw Instruction.Malformed(member: key) }
-            return text
+        try optional(key) { value in
+            guard let values = value.arrayValue else { return nil }
+            let texts = values.compactMap(\.stringValue)
+            return texts.count == values.count ? texts : nil
         }
     }
 
-    func bool(_ key: String) throws -> Bool? {
-        guard let value = value(key) else { return nil }
-        guard case .bool(let flag) = value else { throw Instruction.Malformed(member: key) }
-        return flag
-    }
+    func bool(_ key: String) throws -> Bool? { try optional(key, \.boolValue) }
 
     func int(_ key: String) throws -> Int64? {
-        guard let value = value(key) else { return nil }
-        guard case .int(let number) = value else { throw Instruction.Malformed(member: key) }
-        return number
+        try optional(key) { value in if case .int(let number) = value { number } else { nil } }
     }
 
-    func object(_ key: String) throws -> Fields {
-        guard let fields = try optionalObject(key) else { throw Instruction.Malformed(member: key) }
-        return fields
-    }
+    func object(_ key: String) throws -> Fields { Fields(object: try required(key, \.objectValue)) }
 
-    func optionalObject(_ key: String) throws -> Fields? {
-        guard let value = value(key) else { return nil }
-        guard case .object(let members) = value else { throw Instruction.Malformed(member: key) }
-        return Fields(object: members)
-    }
+    func optionalObject(_ key: String) throws -> Fields? { try optional(key, \.objectValue).map(Fields.init) }
 }
