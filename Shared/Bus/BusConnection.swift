@@ -42,6 +42,9 @@ public final class BusConnection: Sendable {
         public var subscribeEndpoint = "tcp://127.0.0.1:5551"
         /// libzmq options for both sockets. Default: ``SocketOptions``'s documented defaults.
         public var socketOptions = SocketOptions()
+        /// Where the CURVE keys come from (their ``SocketOptions/security``). Default: the
+        /// environment (``BusKeySource/environment(name:)``, bus-protocol §17).
+        public var keys: BusKeySource = .environment()
         /// Received messages waiting for the consumer before newer ones are dropped and counted;
         /// `nil` (the default) keeps them all.
         public var receiveBufferLimit: Int? = nil
@@ -110,6 +113,13 @@ public final class BusConnection: Sendable {
     /// Opens the sockets, connects them to the bus and starts the bus thread.
     public init(configuration: Configuration = .init(), logger: Logger) throws(ZMQError) {
         self.logger = logger
+        var options = configuration.socketOptions
+        do {
+            options.security = try configuration.keys.resolve()
+        } catch {
+            throw ZMQError(code: EINVAL, operation: error.description)
+        }
+        if case .plain = options.security { logger.debug("no bus key: connecting without CURVE") }
         let context = ZMQContext()
         self.context = context
         let opened = try context.building { open throws(ZMQError) in
@@ -121,10 +131,10 @@ public final class BusConnection: Sendable {
             try push.set(ZMQ_SNDHWM, 0)
             try push.connect(wakeEndpoint)
             let pub = try open(.pub)
-            try configuration.socketOptions.apply(to: pub)
+            try options.apply(to: pub)
             try pub.connect(configuration.publishEndpoint)
             let sub = try open(.sub)
-            try configuration.socketOptions.apply(to: sub)
+            try options.apply(to: sub)
             try sub.set(ZMQ_LINGER, 0)
             try sub.connect(configuration.subscribeEndpoint)
             return (Sockets(pull: pull, pub: pub, sub: sub), WakeSocket(push: push))

@@ -4,11 +4,12 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The bus itself: libzmq's XSUB/XPUB forwarder. Publishers connect to the XSUB side,
-/// subscribers to the XPUB side; subscriptions flow upstream so publishers filter at the source.
-/// It holds no logic of its own (`zmq_proxy_steerable`), and stops on ``terminate()``.
+/// The bus: an XSUB/XPUB forwarder. Publishers connect to the XSUB side, subscribers to the
+/// XPUB side; subscriptions flow upstream so publishers filter at the source. With a key
+/// folder, both sides speak CurveZMQ and a ZAP handler on the forwarding thread lets in only
+/// the keys of the roles file (docs/operations.md). Stops on ``terminate()``.
 public final class BusProxy: Sendable {
-    /// The two endpoints and the socket options.
+    /// The two endpoints, the socket options and the keys.
     public struct Configuration: Sendable {
         /// Where publishers connect (XSUB). Default `tcp://127.0.0.1:5550`.
         public var frontend = "tcp://127.0.0.1:5550"
@@ -21,9 +22,21 @@ public final class BusProxy: Sendable {
             options.lingerMilliseconds = 0
             return options
         }()
+        /// The key folder (``BusKeyFolder``: `bus.key` and `roles`). Default `nil`: no CURVE and
+        /// anyone may connect, for in-process tests and benchmarks; the `bus` process always
+        /// gives one.
+        public var keyFolder: String? = nil
 
         /// The defaults.
         public init() {}
+    }
+
+    /// Counters since the bus started.
+    public struct Statistics: Sendable, Equatable {
+        /// Connections the ZAP handler let in.
+        public var accepted: Int
+        /// Connections refused because their key is not in the roles file.
+        public var refusedConnections: Int
     }
 
     private struct Sockets: @unchecked Sendable {
@@ -31,23 +44,45 @@ public final class BusProxy: Sendable {
         var backend: ZMQSocket
         var control: ZMQSocket
         var controlSender: ZMQSocket
+        var zap: ZMQSocket?
     }
 
     private let context = ZMQContext()
     private let sockets: Mutex<Sockets>
+    private let gate: Mutex<ProxyGate?>
+    let counters = ProxyCounters()
     /// The endpoints actually bound (a `*` port resolved), frontend then backend.
     public let boundEndpoints: (frontend: String, backend: String)
     private let logger: Logger
 
-    /// Binds both sides; throws when an endpoint is taken or malformed.
+    /// Binds both sides; throws when an endpoint is taken or malformed, or the key folder's
+    /// `bus.key` or `roles` cannot be read.
     public init(configuration: Configuration = .init(), logger: Logger) throws(ZMQError) {
         self.logger = logger
+        var options = configuration.socketOptions
+        var gate: ProxyGate?
+        if let folder = configuration.keyFolder {
+            do {
+                let loaded = try BusKeyFolder(path: folder).loadServer()
+                options.security = .server(keys: loaded.keys)
+                gate = ProxyGate(folder: BusKeyFolder(path: folder), roles: loaded.roles, logger: logger)
+            } catch {
+                throw ZMQError(code: EINVAL, operation: error.description)
+            }
+        }
         let configured = try context.building { open throws(ZMQError) in
+            // The ZAP handler is bound before any CURVE socket, so no connection is let in unchecked.
+            var zap: ZMQSocket?
+            if gate != nil {
+                zap = try open(.rep)
+                try zap?.set(ZMQ_LINGER, 0)
+                try zap?.bind("inproc://zeromq.zap.01")
+            }
             let frontend = try open(.xsub)
-            try configuration.socketOptions.apply(to: frontend)
+            try options.apply(to: frontend)
             try frontend.bind(configuration.frontend)
             let backend = try open(.xpub)
-            try configuration.socketOptions.apply(to: backend)
+            try options.apply(to: backend)
             try backend.bind(configuration.backend)
             let controlEndpoint = "inproc://bus-control-\(MessageID.make())"
             let control = try open(.pair)
@@ -55,26 +90,37 @@ public final class BusProxy: Sendable {
             let controlSender = try open(.pair)
             try controlSender.set(ZMQ_LINGER, 0)
             try controlSender.connect(controlEndpoint)
-            return (Sockets(frontend: frontend, backend: backend, control: control, controlSender: controlSender),
+            return (Sockets(frontend: frontend, backend: backend, control: control, controlSender: controlSender,
+                            zap: zap),
                     (try frontend.lastEndpoint(), try backend.lastEndpoint()))
         }
         sockets = Mutex(configured.0)
+        self.gate = Mutex(gate)
         boundEndpoints = configured.1
+        gate?.logProblems()
+    }
+
+    /// The counters so far.
+    public var statistics: Statistics {
+        Statistics(accepted: counters.accepted.load(ordering: .relaxed),
+                   refusedConnections: counters.refusedConnections.load(ordering: .relaxed))
     }
 
     /// Forwards messages until ``terminate()``; the forwarding runs on a dedicated thread.
     public func run() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
-                let (frontend, backend, control) = sockets.withLock { ($0.frontend, $0.backend, $0.control) }
+                let taken = sockets.withLock { $0 }
+                let loop = ProxyLoop(frontend: taken.frontend, backend: taken.backend, control: taken.control,
+                                     zap: taken.zap, gate: gate.withLock { $0.take() }, counters: counters,
+                                     logger: logger)
                 logger.info("bus forwarding", metadata: ["xsub": "\(boundEndpoints.frontend)",
-                                                         "xpub": "\(boundEndpoints.backend)"])
-                if zmq_proxy_steerable(frontend.handle, backend.handle, nil, control.handle) != 0 {
-                    let error = ZMQError.last("zmq_proxy_steerable")
-                    if error.code != ETERM { logger.error("bus stopped: \(error)") }
-                }
+                                                         "xpub": "\(boundEndpoints.backend)",
+                                                         "curve": "\(taken.zap != nil)"])
+                loop.run()
                 sockets.withLock { sockets in
                     [sockets.frontend, sockets.backend, sockets.control, sockets.controlSender].forEach { $0.close() }
+                    sockets.zap?.close()
                 }
                 context.terminate()
                 done.resume()
@@ -88,4 +134,10 @@ public final class BusProxy: Sendable {
     public func terminate() {
         sockets.withLock { _ = try? $0.controlSender.send([Data("TERMINATE".utf8)]) }
     }
+}
+
+/// The proxy's counters, added to by the forwarding thread only.
+final class ProxyCounters: Sendable {
+    let accepted = Atomic<Int>(0)
+    let refusedConnections = Atomic<Int>(0)
 }

@@ -23,6 +23,9 @@ public struct SocketOptions: Sendable, Equatable {
     public var tcpKeepAliveIntervalSeconds: Int32 = 10
     /// Unanswered probes before the connection is dropped. Default 3.
     public var tcpKeepAliveCount: Int32 = 3
+    /// CurveZMQ keys (§16). Default ``BusSecurity/plain``; a ``BusConnection`` sets it from its
+    /// configuration's key source, the bus from its key folder.
+    public var security: BusSecurity = .plain
 
     /// The documented defaults.
     public init() {}
@@ -38,5 +41,6 @@ public struct SocketOptions: Sendable, Equatable {
         try socket.set(ZMQ_TCP_KEEPALIVE_IDLE, tcpKeepAliveIdleSeconds)
         try socket.set(ZMQ_TCP_KEEPALIVE_INTVL, tcpKeepAliveIntervalSeconds)
         try socket.set(ZMQ_TCP_KEEPALIVE_CNT, tcpKeepAliveCount)
+        try security.apply(to: socket)
     }
 }

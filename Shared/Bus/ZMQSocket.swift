@@ -59,7 +59,7 @@ public final class ZMQContext: @unchecked Sendable {
 
 /// The socket types the project uses.
 public enum ZMQSocketType: Int32, Sendable {
-    case pub, sub, xpub, xsub, push, pull, pair, dealer, router
+    case pub, sub, xpub, xsub, push, pull, pair, dealer, router, rep
 
     var raw: Int32 {
         switch self {
@@ -72,6 +72,7 @@ public enum ZMQSocketType: Int32, Sendable {
         case .pair: ZMQ_PAIR
         case .dealer: ZMQ_DEALER
         case .router: ZMQ_ROUTER
+        case .rep: ZMQ_REP
         }
     }
 }

@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("SWITCHBOARD_BIN", ROOT / ".build" / "debug"))
 
 
+# Key files made besides `switchboard keys`' standard set: NAME=ROLE.
+EXTRA_KEYS = ("pyservice=service:pyecho", "rawtest=operator")
+
+
+def bus_key(sock, key_file):
+    """Gives a pyzmq socket the CURVE keys of a key file (`public`, `secret`, `server` lines),
+    before it connects."""
+    values = dict(line.split(" ", 1) for line in Path(key_file).read_text().splitlines()
+                  if line and not line.startswith("#"))
+    sock.curve_publickey = values["public"].encode()
+    sock.curve_secretkey = values["secret"].encode()
+    sock.curve_serverkey = values["server"].encode()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,6 +89,10 @@ class Cluster:
             "LOG_LEVEL": "info",
         })
         self.procs: list[Proc] = []
+        # The bus's CURVE keys, as deploy/run makes them (each binary finds data/keys/<its name>.key),
+        # plus the keys of the Python clients (pyservice.py, test_python_service's raw client).
+        self.keys = self.data / "keys"
+        self.switchboard("keys", *EXTRA_KEYS, check=True)
 
     def start(self, binary, name=None, extra_env=None, args=()):
         env = dict(self.env)

@@ -154,6 +154,14 @@ class PyEcho:
             sock.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 10)
             sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, 3)
         self.sub.setsockopt(zmq.LINGER, 0)
+        key_file = env.get("BUS_KEY") or os.path.join(env.get("SWITCHBOARD_DATA") or "data", "keys", "pyservice.key")
+        if os.path.exists(key_file):  # §16: CURVE keys, before connecting
+            keys = dict(line.split(" ", 1) for line in open(key_file).read().splitlines()
+                        if line and not line.startswith("#"))
+            for sock in (self.pub, self.sub):
+                sock.curve_publickey = keys["public"].encode()
+                sock.curve_secretkey = keys["secret"].encode()
+                sock.curve_serverkey = keys["server"].encode()
         self.pub.connect(env.get("BUS_PUBLISH") or "tcp://127.0.0.1:5550")
         self.sub.connect(env.get("BUS_SUBSCRIBE") or "tcp://127.0.0.1:5551")
         # §9 step 1: every subscription before the first probe, hello last.

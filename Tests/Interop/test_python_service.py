@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import zmq
 
-from conftest import Proc, json_lines
+from conftest import Proc, bus_key, json_lines
 
 HERE = Path(__file__).resolve().parent
 PYSERVICE = HERE / "pyservice.py"
@@ -43,6 +43,7 @@ class RawClient:
             sock.setsockopt(zmq.LINGER, 0)
             sock.setsockopt(zmq.SNDHWM, 1_000_000)
             sock.setsockopt(zmq.RCVHWM, 1_000_000)
+            bus_key(sock, Path(env["SWITCHBOARD_DATA"]) / "keys" / "rawtest.key")
         self.pub.connect(env["BUS_PUBLISH"])
         self.sub.connect(env["BUS_SUBSCRIBE"])
         self.sub.setsockopt(zmq.SUBSCRIBE, self.inbox.encode())

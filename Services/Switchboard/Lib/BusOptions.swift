@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import ServiceKit
 
-/// Where the bus is, for `switchboard` and `switchboard-bench`: defaults from `BUS_PUBLISH` /
-/// `BUS_SUBSCRIBE`, else the standard ports.
+/// Where the bus is and which key to use, for `switchboard` and `switchboard-bench`: defaults
+/// from `BUS_PUBLISH` / `BUS_SUBSCRIBE` / `BUS_KEY`, else the standard ports and the operator's key.
 public struct BusOptions: ParsableArguments, Sendable {
     /// The bus's XSUB endpoint; default `BUS_PUBLISH`, else `tcp://127.0.0.1:5550`.
     @Option(help: "The bus's XSUB endpoint (where messages are published).")
@@ -14,6 +14,11 @@ public struct BusOptions: ParsableArguments, Sendable {
     /// The bus's XPUB endpoint; default `BUS_SUBSCRIBE`, else `tcp://127.0.0.1:5551`.
     @Option(help: "The bus's XPUB endpoint (where messages are received).")
     public var subscribe = ProcessInfo.processInfo.environment["BUS_SUBSCRIBE"] ?? "tcp://127.0.0.1:5551"
+
+    /// The key file; default `BUS_KEY` (or `BUS_SECRET_KEY` and its companions), else
+    /// `operator.key` in the key folder (bus-protocol §17).
+    @Option(help: "The bus key file (default: BUS_KEY, else operator.key in the key folder).")
+    public var key: String?
 
     /// The level of the tool's own log messages on standard error; default `warning`.
     @Option(help: "Log level of the tool's own messages (on standard error).")
@@ -28,6 +33,7 @@ public struct BusOptions: ParsableArguments, Sendable {
         var configuration = BusConnection.Configuration()
         configuration.publishEndpoint = publish
         configuration.subscribeEndpoint = subscribe
+        configuration.keys = key.map(BusKeySource.file) ?? .environment(name: "operator")
         return configuration
     }
 

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+
+/// Who may use the bus: the roles file of the key folder, read again when it changes, and the
+/// ZAP handler's answers. Lives on the forwarding thread only.
+struct ProxyGate {
+    let folder: BusKeyFolder
+    private(set) var roles: BusRoles
+    private var rolesModified: Date?
+    private var lastCheck = ContinuousClock.now
+    /// Keys already logged as refused, so each is logged once.
+    private var loggedRefusals: Set<String> = []
+    let logger: Logger
+
+    init(folder: BusKeyFolder, roles: BusRoles, logger: Logger) {
+        self.folder = folder
+        self.roles = roles
+        self.logger = logger
+        rolesModified = Self.modified(folder.rolesPath)
+    }
+
+    func logProblems() {
+        for problem in roles.problems {
+            logger.error("roles file \(folder.rolesPath), \(problem): line skipped")
+        }
+    }
+
+    /// Reads the roles file again when it changed, at most once a second. A file that cannot be
+    /// read keeps the roles in force.
+    mutating func reloadIfChanged() {
+        let now = ContinuousClock.now
+        guard now - lastCheck >= .seconds(1) else { return }
+        lastCheck = now
+        let modified = Self.modified(folder.rolesPath)
+        guard modified != rolesModified,
+              let text = try? String(contentsOfFile: folder.rolesPath, encoding: .utf8)
+        else { return }
+        rolesModified = modified
+        roles = BusRoles(text: text)
+        loggedRefusals.removeAll()
+        logger.notice("roles file read again: \(roles.roles.count) keys")
+        logProblems()
+    }
+
+    /// The ZAP reply to one request (RFC 27): `200` with the key as User-Id for a known CURVE
+    /// key, `400` for anything else. Always a reply, so the REP socket stays in step.
+    mutating func answer(_ request: [Data]) -> (frames: [Data], accepted: Bool) {
+        let requestID = request.count > 1 ? request[1] : Data()
+        func reply(_ code: String, _ text: String, user: String = "") -> [Data] {
+            [Data("1.0".utf8), requestID, Data(code.utf8), Data(text.utf8), Data(user.utf8), Data()]
+        }
+        guard request.count >= 7, request[0] == Data("1.0".utf8), request[5] == Data("CURVE".utf8),
+              let key = CurveKeyPair.encode(Array(request[6]))
+        else {
+            logOnce("malformed", "refused a bus connection: not a CURVE ZAP request")
+            return (reply("400", "CURVE only"), false)
+        }
+        guard roles.roles[key] != nil else {
+            let address = String(decoding: request[3], as: UTF8.self)
+            logOnce(key, "refused a bus connection: key \(key) is not in \(folder.rolesPath)",
+                    metadata: ["address": "\(address)"])
+            return (reply("400", "unknown key"), false)
+        }
+        return (reply("200", "OK", user: key), true)
+    }
+
+    private mutating func logOnce(_ key: String, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
+        guard loggedRefusals.insert(key).inserted else { return }
+        logger.warning(message, metadata: metadata)
+    }
+
+    private static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+}

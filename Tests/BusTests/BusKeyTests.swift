@@ -1,0 +1,133 @@
+import Bus
+import Contracts
+import Foundation
+import Testing
+
+/// A fresh key folder under the temporary directory, with the standard keys and `extra` members.
+func makeKeyFolder(_ extra: [(name: String, role: BusRole)] = []) throws -> BusKeyFolder {
+    let folder = BusKeyFolder(path: NSTemporaryDirectory() + "bus-keys-\(UUID().uuidString)")
+    try folder.ensure(BusKeyFolder.standardMembers + extra)
+    return folder
+}
+
+@Suite("Bus keys")
+struct BusKeyTests {
+    @Test("a generated pair validates, and its description hides the secret")
+    func keyPair() throws {
+        let pair = try CurveKeyPair.generate()
+        #expect(pair.publicKey.utf8.count == 40 && pair.secretKey.utf8.count == 40)
+        #expect(try CurveKeyPair(publicKey: pair.publicKey, secretKey: pair.secretKey) == pair)
+        #expect(!pair.description.contains(pair.secretKey))
+        let other = try CurveKeyPair.generate()
+        #expect(throws: BusKeyError.self) { try CurveKeyPair(publicKey: other.publicKey, secretKey: pair.secretKey) }
+        #expect(throws: BusKeyError.self) { try CurveKeyPair(publicKey: "short", secretKey: pair.secretKey) }
+    }
+
+    @Test("the roles file: keys may hold #, comments and bad lines are skipped and reported")
+    func roles() throws {
+        var key = try CurveKeyPair.generate().publicKey
+        while !key.contains("#") { key = try CurveKeyPair.generate().publicKey }
+        let plain = try CurveKeyPair.generate().publicKey
+        let text = """
+            # a comment
+            \(key) service:chat  # chat
+            \(plain) edge
+            \(plain) wizard
+            not-a-key operator
+            \(plain) operator extra words
+
+            """
+        let roles = BusRoles(text: text)
+        #expect(roles.roles == [key: .service("chat"), plain: .edge])
+        #expect(roles.problems.count == 3)
+        #expect(BusRole("service:") == nil && BusRole("service:a b") == nil && BusRole("observer") == .observer)
+    }
+
+    @Test("the folder is 0700, key files 0600; ensure keeps existing keys; rotate replaces one")
+    func folder() throws {
+        let folder = try makeKeyFolder([("attacker", .service("chat"))])
+        let manager = FileManager.default
+        #expect(try manager.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int == 0o700)
+        for name in try manager.contentsOfDirectory(atPath: folder.path) {
+            #expect(try manager.attributesOfItem(atPath: "\(folder.path)/\(name)")[.posixPermissions] as? Int == 0o600)
+        }
+        let before = try BusKeyFile.read(path: folder.keyPath("chat"))
+        #expect(try folder.ensure(BusKeyFolder.standardMembers).isEmpty)
+        #expect(try BusKeyFile.read(path: folder.keyPath("chat")) == before)
+        let server = try folder.loadServer()
+        #expect(before.serverKey == server.keys.publicKey)
+        #expect(server.roles.roles[before.keys.publicKey] == .service("chat"))
+        #expect(server.roles.roles.count == BusKeyFolder.standardMembers.count + 1)
+
+        try folder.rotate("chat")
+        let after = try BusKeyFile.read(path: folder.keyPath("chat"))
+        let rotated = try folder.loadServer().roles
+        #expect(after.keys != before.keys)
+        #expect(rotated.roles[before.keys.publicKey] == nil && rotated.roles[after.keys.publicKey] == .service("chat"))
+        #expect(rotated.problems.isEmpty)
+        #expect(throws: BusKeyError.self) { try folder.ensure([("../x", .edge)]) }
+    }
+
+    @Test("the environment: explicit keys, a key file, the folder's file by name, else plain")
+    func environment() throws {
+        let folder = try makeKeyFolder()
+        let chat = try BusKeyFile.read(path: folder.keyPath("chat"))
+        let fromFile = try BusKeySource.environment().resolve(["BUS_KEY": folder.keyPath("chat")])
+        #expect(fromFile == .client(keys: chat.keys, serverKey: chat.serverKey!))
+        let byName = try BusKeySource.environment(name: "chat").resolve(["BUS_KEYS": folder.path])
+        #expect(byName == fromFile)
+        let explicit = try BusKeySource.environment().resolve([
+            "BUS_PUBLIC_KEY": chat.keys.publicKey, "BUS_SECRET_KEY": chat.keys.secretKey,
+            "BUS_SERVER_KEY": chat.serverKey!,
+        ])
+        #expect(explicit == fromFile)
+        #expect(try BusKeySource.environment(name: "nobody").resolve(["BUS_KEYS": folder.path]) == .plain)
+        #expect(throws: BusKeyError.self) { try BusKeySource.environment().resolve(["BUS_SECRET_KEY": "x"]) }
+        #expect(throws: BusKeyError.self) { try BusKeySource.file(folder.serverKeyPath).resolve([:]) }
+    }
+}
+
+@Suite("Bus with CURVE", .serialized)
+struct BusCurveTests {
+    /// A bus on ephemeral ports whose key folder is `folder`, running until the test stops it.
+    static func startBus(_ folder: BusKeyFolder) throws -> BusProxy {
+        var configuration = BusProxy.Configuration()
+        configuration.frontend = "tcp://127.0.0.1:*"
+        configuration.backend = "tcp://127.0.0.1:*"
+        configuration.keyFolder = folder.path
+        let proxy = try BusProxy(configuration: configuration, logger: quietLogger)
+        Task { await proxy.run() }
+        return proxy
+    }
+
+    static func connect(_ proxy: BusProxy, keys: BusKeySource) throws -> BusConnection {
+        var configuration = BusConnection.Configuration()
+        configuration.publishEndpoint = proxy.boundEndpoints.frontend
+        configuration.subscribeEndpoint = proxy.boundEndpoints.backend
+        configuration.keys = keys
+        return try BusConnection(configuration: configuration, logger: quietLogger)
+    }
+
+    @Test("known keys talk through the bus; an unknown key and no key hear nothing and are counted")
+    func knownAndUnknown() async throws {
+        let folder = try makeKeyFolder()
+        let proxy = try Self.startBus(folder)
+        let server = try BusKeyFile.read(path: folder.serverKeyPath).keys.publicKey
+        let stranger = BusKeySource.given(.client(keys: try CurveKeyPair.generate(), serverKey: server))
+        let sender = try Self.connect(proxy, keys: .file(folder.keyPath("operator")))
+        let listener = try Self.connect(proxy, keys: .file(folder.keyPath("edge")))
+        let intruder = try Self.connect(proxy, keys: stranger)
+        let keyless = try Self.connect(proxy, keys: .given(.plain))
+        [listener, intruder, keyless].forEach { $0.subscribe(.exact("edge")) }
+        let heard = Collector(listener)
+        let overheard = Collector(intruder)
+        let overheardPlain = Collector(keyless)
+        let id = MessageID.make()
+        #expect(await repeatUntil({ sender.publish(message("edge", id: id)) }, { heard.contains(id: id) }))
+        #expect(await eventually { proxy.statistics.refusedConnections >= 2 })
+        #expect(overheard.all.isEmpty && overheardPlain.all.isEmpty)
+        #expect(proxy.statistics.accepted >= 4)
+        for connection in [sender, listener, intruder, keyless] { await connection.close() }
+        proxy.terminate()
+    }
+}

@@ -1,0 +1,135 @@
+"""The bus lets in only known CURVE keys (issue 15): pyzmq clients play the attacker against
+the real bus, echo service and switchboard tool."""
+import json
+import os
+import time
+import uuid
+
+import zmq
+
+from conftest import bus_key, json_lines
+from test_bus import effects
+
+
+def header(type_, sender, **fields):
+    value = {"v": 1, "id": uuid.uuid4().hex[:24], "type": type_, "from": sender, "ts": int(time.time() * 1000)}
+    value.update(fields)
+    return json.dumps(value).encode()
+
+
+class Attacker:
+    """A pyzmq PUB and SUB on the cluster's bus, with the keys of `key_file` (None: no key),
+    subscribed to everything."""
+
+    def __init__(self, cluster, key_file=None, curve_keys=None):
+        self.name = f"attacker-{uuid.uuid4().hex[:6]}"
+        self.context = zmq.Context()
+        self.pub = self.context.socket(zmq.PUB)
+        self.sub = self.context.socket(zmq.SUB)
+        for sock in (self.pub, self.sub):
+            sock.setsockopt(zmq.LINGER, 0)
+            if key_file:
+                bus_key(sock, key_file)
+            elif curve_keys:
+                sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = curve_keys
+        self.pub.connect(cluster.env["BUS_PUBLISH"])
+        self.sub.connect(cluster.env["BUS_SUBSCRIBE"])
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"")
+
+    def publish(self, topic, head, body):
+        self.pub.send_multipart([topic.encode(), head, json.dumps(body).encode()])
+
+    def received(self, seconds):
+        """Every message that reached the attacker's SUB socket within `seconds`."""
+        frames, deadline = [], time.time() + seconds
+        while time.time() < deadline:
+            if self.sub.poll(50):
+                frames.append(self.sub.recv_multipart())
+        return frames
+
+    def close(self):
+        self.pub.close()
+        self.sub.close()
+        self.context.term()
+
+
+def forge_everything(attacker, rounds=20):
+    """An event to echo, an emit to every client, a disconnect, and a hello taking over echo's
+    events, `rounds` times over two seconds."""
+    for _ in range(rounds):
+        attacker.publish("svc.echo", header("event", attacker.name, event="record", ns="/",
+                                            replyTo="edge", user={"id": "victim"}), [{"key": attacker.name}])
+        attacker.publish("edge", header("emit", attacker.name),
+                         [{"op": "emit", "ns": "/", "event": "owned", "args": [attacker.name], "to": {"all": True}}])
+        attacker.publish("edge", header("emit", attacker.name), [{"op": "disconnect", "users": ["victim"]}])
+        attacker.publish("hello", header("hello", attacker.name),
+                         {"service": "echo", "instance": attacker.name, "handles": [{"ns": "/", "event": "echo"}],
+                          "life": [], "ready": True, "interval": 1000, "started": int(time.time() * 1000)})
+        time.sleep(0.1)
+
+
+def traced(cluster, name, seconds, extra_env=None):
+    env = dict(cluster.env, **(extra_env or {}))
+    return cluster.start("switchboard", name=name, extra_env=env,
+                         args=("trace", "--json", "--hello", "--duration", str(seconds)))
+
+
+def test_a_client_without_a_key_connects_to_neither_port_and_reaches_no_one(cluster):
+    bus = cluster.start_bus()
+    cluster.start_service("echo-service")
+    watcher = traced(cluster, "trace-operator", 5)
+    time.sleep(1.0)
+    attacker = Attacker(cluster)
+    try:
+        forge_everything(attacker)
+        heard = attacker.received(1.5)
+    finally:
+        attacker.close()
+    watcher.popen.wait(timeout=30)
+    assert heard == [], "a keyless SUB received bus traffic"
+    seen = json_lines(watcher.output())
+    assert any(l["topic"] == "hello" for l in seen), "the operator's trace saw nothing at all"
+    assert not [l for l in seen if attacker.name in json.dumps(l)], "a keyless message reached the bus"
+    # Echo never did the forged `record`: its effects table has no row of the attacker's key.
+    assert attacker.name not in [key for _, key in effects(cluster)]
+    assert bus.popen.poll() is None
+
+
+def test_an_unknown_curve_key_is_refused_and_logged_once(cluster):
+    bus = cluster.start_bus()
+    cluster.start_service("echo-service")
+    server = next(line.split()[1] for line in (cluster.keys / "bus.key").read_text().splitlines()
+                  if line.startswith("public "))
+    public, secret = zmq.curve_keypair()
+    attackers = [Attacker(cluster, curve_keys=(public, secret, server.encode())) for _ in range(2)]
+    try:
+        forge_everything(attackers[0], rounds=5)
+        heard = attackers[1].received(1.0)
+    finally:
+        for attacker in attackers:
+            attacker.close()
+    assert heard == []
+    refusals = [l for l in bus.output().splitlines() if "refused a bus connection" in l]
+    assert len(refusals) == 1 and public.decode() in refusals[0], bus.output()
+    assert secret.decode() not in bus.output()
+
+
+def test_trace_shows_everything_with_the_operator_key_and_nothing_without(cluster):
+    cluster.start_bus()
+    cluster.start_service("echo-service")
+    with_key = traced(cluster, "trace-with-key", 3)
+    without_key = traced(cluster, "trace-without-key", 3, {"BUS_KEYS": str(cluster.tmp / "no-keys")})
+    with_key.popen.wait(timeout=30)
+    without_key.popen.wait(timeout=30)
+    assert any(l["topic"] == "hello" for l in json_lines(with_key.output()))
+    assert json_lines(without_key.output()) == []
+
+
+def test_key_files_are_owner_only(cluster):
+    assert oct(os.stat(cluster.keys).st_mode & 0o777) == "0o700"
+    for path in cluster.keys.iterdir():
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    roles = (cluster.keys / "roles").read_text()
+    assert " service:chat " in roles and " edge " in roles and " operator " in roles
+    assert "secret" not in roles
+
