@@ -114,6 +114,30 @@ def decode(frames):
     return topic, header, body, frames[3:]
 
 
+def reaches_beyond(instruction, sid) -> bool:
+    """§12 "Where a reply goes": may carrying this out concern a socket other than `sid`?"""
+    op = instruction.get("op")
+    if op == "emit":
+        to = instruction.get("to") or {}
+        return bool(to.get("all") or to.get("rooms") or to.get("users")) or any(s != sid for s in to.get("sids") or [])
+    if op in ("join", "leave", "disconnect"):
+        return bool(instruction.get("users")) or any(s != sid for s in instruction.get("sids") or [])
+    return False  # ack, accept, reject: the asking edge's alone
+
+
+def reply_topic(header, instructions) -> str:
+    """§12 "Where a reply goes": the event's replyTo (absent: "edge"); but the reply to an
+    edge's event (replyTo is "edge.<its edge>") that reaches beyond the event's socket goes to
+    "edge", where every edge carries it out."""
+    reply_to = header.get("replyTo")
+    if not reply_to:
+        return "edge"
+    edge = header.get("edge")
+    if edge and reply_to == f"edge.{edge}" and any(reaches_beyond(i, header.get("sid")) for i in instructions):
+        return "edge"
+    return reply_to
+
+
 def valid_hello(body) -> bool:
     """§9: all seven members are required."""
     return (isinstance(body, dict)
@@ -242,7 +266,7 @@ class PyEcho:
         reply_header = self.header(
             "reply", re=event_id, traceparent=header.get("traceparent"), ns=header.get("ns"),
             event=header.get("event"), sid=header.get("sid"), edge=header.get("edge"), error=error)
-        self.publish(header.get("replyTo") or "edge", reply_header, reply_body)
+        self.publish(reply_topic(header, json.loads(reply_body)), reply_header, reply_body)
 
     def handle(self, header, args):
         """§12 steps 2-4: returns (body bytes, error or None)."""
