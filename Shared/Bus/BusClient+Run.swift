@@ -24,8 +24,10 @@ extension BusClient {
 
     /// Takes what is the client's from received messages and returns the rest, in order: a
     /// hello goes to the directory (and may make the client ready) and is returned too; a reply
-    /// ends the event it answers and is returned unless it came on the inbox. ``run(_:)`` calls
-    /// this for every batch; an owner that feeds messages by hand calls it instead.
+    /// that ends an event this client waits for goes to that event's completion alone, and any
+    /// other reply is returned unless it came on the inbox (an edge carries out the replies other
+    /// edges asked for, and late or repeated ones). ``run(_:)`` calls this for every batch; an
+    /// owner that feeds messages by hand calls it instead.
     public func take(_ batch: [Envelope]) -> [Envelope] {
         take(batch, newInstance: { _ in })
     }
@@ -38,8 +40,8 @@ extension BusClient {
             case .hello:
                 noteHello(envelope, newInstance: newInstance)
             case .reply:
-                delivery.receive(envelope)
-                if let inbox, envelope.topic == inbox {
+                let answered = delivery.receive(envelope)
+                if answered || envelope.topic == inbox {
                     if rest == nil { rest = Array(batch[..<index]) }
                     continue
                 }

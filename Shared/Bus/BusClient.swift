@@ -18,7 +18,8 @@ import Synchronization
 ///
 /// ``run(_:)`` drives it (until cancelled or ``shutdown()``); ``send(_:route:completion:)``,
 /// ``request(_:service:)`` and ``publish(_:)-(Envelope)`` may be called from any thread or task.
-/// Replies on the inbox are the client's own; every other received message goes to the owner's
+/// Replies on the inbox, and replies that end an event the client waits for, are the client's own
+/// (the latter go to that event's completion); every other received message goes to the owner's
 /// ``Handlers/messages``.
 public final class BusClient: Sendable {
     /// Who the client is, where the bus is and how it behaves.
@@ -34,7 +35,7 @@ public final class BusClient: Sendable {
         /// Default none.
         public var subscriptions: [Subscription] = []
         /// Whether replies come back on `inbox.<instance>` (subscribed and taken by the client).
-        /// Default `true`; an edge, whose replies come on `edge`, turns it off.
+        /// Default `true`; an edge, whose replies come on `edge.<instance>` or `edge`, turns it off.
         public var usesInbox = true
         /// What the client says in hello; `nil` (the default) says nothing, only listens.
         public var announcement: Announcement? = nil
@@ -73,8 +74,9 @@ public final class BusClient: Sendable {
 
     /// What the owner is given while ``run(_:)`` runs.
     public struct Handlers: Sendable {
-        /// Every received message that is not a reply on the inbox, one wake-up's batch at a
-        /// time, in arrival order (hellos included, after the client noted them). Default: dropped.
+        /// Every received message that is neither a reply on the inbox nor the reply to an event
+        /// the client waits for, one wake-up's batch at a time, in arrival order (hellos included,
+        /// after the client noted them). Default: dropped.
         public var messages: @Sendable ([Envelope]) -> Void
         /// The first ready hello of an instance not known as live. Default: nothing.
         public var newInstance: @Sendable (Hello) -> Void

@@ -297,7 +297,7 @@ struct BusClientTests {
         await reader.value
     }
 
-    @Test("take keeps the inbox's replies and hands on the rest in order, noting hellos")
+    @Test("take keeps the inbox's replies and those it waited for, and hands on the rest in order, noting hellos")
     func takeByHand() async throws {
         let bus = try TestBus()
         // Nothing runs: messages are fed by hand, as the edge's tests do.
@@ -324,12 +324,21 @@ struct BusClientTests {
         #expect(results.values == [.success(answer)])
         #expect(client.take([emit]) == [emit])
 
-        // Without an inbox, every reply is handed on (an edge carries out the instructions of all).
+        // Without an inbox, a reply this client waited for goes to its completion alone; every
+        // other reply is handed on (an edge carries out the instructions of replies others asked for).
         var configuration = bus.clientConfiguration("edge-5")
         configuration.usesInbox = false
         let edge = try BusClient(configuration: configuration, logger: quietLogger)
         #expect(edge.inbox == nil)
-        #expect(edge.take([answer, stray]) == [answer, stray])
+        #expect(edge.take([hello]) == [hello])
+        let edgeResults = Recorder<Result<Envelope, DeliveryFailure>>()
+        let asked = addEvent(from: edge, [2])
+        edge.send(asked, route: add) { edgeResults.add($0) }
+        var mine = message("edge.edge-5", type: .reply)
+        mine.header.re = asked.header.id
+        #expect(edge.take([answer, mine, stray]) == [answer, stray])
+        #expect(edgeResults.values == [.success(mine)])
+        #expect(edge.take([mine]) == [mine], "a repeated reply is no longer waited for: handed on")
 
         await client.shutdown()
         await edge.shutdown()

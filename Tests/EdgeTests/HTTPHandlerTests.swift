@@ -1,5 +1,3 @@
-import Bus
-import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -8,28 +6,19 @@ import Testing
 
 /// The polling transport through the real NIO pipeline, on embedded channels fed raw bytes.
 @Suite(.serialized) struct HTTPHandlerTests {
-    let loop = EmbeddedEventLoop()
-    let hub: EdgeHub
+    let harness: EdgeHarness
+    var loop: EmbeddedEventLoop { harness.loop }
 
     init() async throws {
-        var configuration = EdgeConfiguration()
-        configuration.namespaces = ["/": .init(auth: .none)]
-        var bus = BusConnection.Configuration()
-        // Nothing listens there: these tests never reach a service.
-        bus.publishEndpoint = "tcp://127.0.0.1:9"
-        bus.subscribeEndpoint = "tcp://127.0.0.1:9"
-        let logger = Logger(label: "test")
-        hub = EdgeHub(loop: loop, configuration: configuration,
-                      authorizer: await Authorizer(configuration: configuration), metrics: EdgeMetrics(),
-                      logger: logger)
-        hub.bus = try EdgeBus(configuration: bus, delivery: .init(), instance: "edge-test", logger: logger)
+        // These tests never reach a service.
+        harness = await EdgeHarness()
     }
 
     /// A client connection: the HTTP pipeline and the edge's handler.
     func client() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel(loop: loop)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-        try channel.pipeline.syncOperations.addHandler(HTTPHandler(hub: hub, listener: 0))
+        try channel.pipeline.syncOperations.addHandler(HTTPHandler(edge: harness.edge, listener: 0))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()
         return channel
     }
@@ -100,7 +89,7 @@ import Testing
         loop.run()
         let released = try drain(first)
         #expect(released.hasPrefix("HTTP/1.1 200 OK"), "the pending GET is released when the session closes")
-        #expect(hub.connections[sid] == nil)
+        #expect(harness.edge.driver(sid) == nil)
         let after = try exchange(second, get("/socket.io/?EIO=4&transport=polling&sid=\(sid)"))
         #expect(after.hasSuffix(#"{"code":1,"message":"Session ID unknown"}"#))
     }
@@ -112,7 +101,7 @@ import Testing
         let second = try client()
         let refused = try exchange(second, get("/socket.io/?EIO=4&transport=polling&sid=\(sid)"))
         #expect(refused.hasPrefix("HTTP/1.1 400"))
-        #expect(hub.connections[sid] == nil)
+        #expect(harness.edge.driver(sid) == nil)
     }
 
     @Test func aTooLargePostIs413() throws {

@@ -1,46 +1,31 @@
 import Bus
 import Contracts
 import Foundation
-import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
 @testable import Edge
 
-/// Services' HTTP routes through the real NIO pipeline, on embedded channels fed raw bytes: a
-/// hello announces the routes, the test reads the published event from the hub and hands the
-/// edge a reply as the bus would.
+/// Services' HTTP routes through the real NIO pipeline, on embedded channels fed raw bytes: the
+/// fake bus knows the routes a hello announced, the test reads the published event from it and
+/// answers it as the service would.
 @Suite(.serialized) struct HTTPRouteHandlerTests {
-    let loop = EmbeddedEventLoop()
-    let hub: EdgeHub
+    let harness: EdgeHarness
+    var loop: EmbeddedEventLoop { harness.loop }
 
     init() async throws {
-        var configuration = EdgeConfiguration()
-        configuration.namespaces = ["/": .init(auth: .none)]
-        configuration.maxPayload = 100
-        configuration.cors.origins = ["*", "http://app.example"]
-        var bus = BusConnection.Configuration()
-        // Nothing listens there: what the edge publishes goes nowhere; replies are fed by hand.
-        bus.publishEndpoint = "tcp://127.0.0.1:9"
-        bus.subscribeEndpoint = "tcp://127.0.0.1:9"
-        let logger = Logger(label: "test")
-        hub = EdgeHub(loop: loop, configuration: configuration,
-                      authorizer: await Authorizer(configuration: configuration), metrics: EdgeMetrics(),
-                      logger: logger)
-        hub.bus = try EdgeBus(configuration: bus, delivery: .init(), instance: "edge-test", logger: logger)
-        let hello = Hello(service: "chat", instance: "chat-1", started: 0, ready: true,
-                          handles: [Route(ns: "http", event: "GET /api/channels/:id/messages"),
-                                    Route(ns: "http", event: "POST /api/things"), Route(ns: "/", event: "x")],
-                          life: [], interval: 1000)
-        hub.bus.receive(try Envelope(topic: "hello", header: BusHeader(type: .hello, from: "chat-1"), encoding: hello),
-                        hub: hub)
+        harness = await EdgeHarness { configuration in
+            configuration.maxPayload = 100
+            configuration.cors.origins = ["*", "http://app.example"]
+        }
+        harness.bus.announceHTTP("GET /api/channels/:id/messages", "POST /api/things")
     }
 
     func client() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel(loop: loop)
         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-        try channel.pipeline.syncOperations.addHandler(HTTPHandler(hub: hub, listener: 0))
+        try channel.pipeline.syncOperations.addHandler(HTTPHandler(edge: harness.edge, listener: 0))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()
         return channel
     }
@@ -56,13 +41,11 @@ import Testing
         return text
     }
 
-    /// The one request waiting for its reply, answered with `instructions` as the bus would.
+    /// The one request waiting for its reply, answered with `instructions` as the service would.
     func answer(_ channel: EmbeddedChannel, _ instructions: [Instruction], error: String? = nil) throws -> String {
-        let id = try #require(hub.httpWaiting.keys.first)
-        #expect(hub.httpWaiting.count == 1)
-        var header = BusHeader(type: .reply, from: "chat-1", re: id)
-        header.error = error
-        hub.bus.receive(try Envelope(topic: "edge", header: header, encoding: instructions), hub: hub)
+        #expect(harness.bus.pendingCount == 1)
+        let sent = try #require(harness.bus.sent.last)
+        try harness.bus.reply(to: sent, instructions, error: error)
         return try exchange(channel, "")
     }
 
@@ -73,6 +56,9 @@ import Testing
         let waiting = try exchange(channel, "GET /api/channels/7/messages?limit=2 HTTP/1.1\r\nHost: x\r\n"
             + "Origin: http://app.example\r\n\r\n")
         #expect(waiting.isEmpty, "the response waits for the reply")
+        let event = try #require(harness.sentEvents().first)
+        #expect(event.hasPrefix(#"http GET /api/channels/:id/messages {"ack":true,"auth":"none","edge":"edge-test","ip":"127.0.0.1","replyTo":"edge.edge-test","sid":"http-"#))
+        #expect(event.hasSuffix(#" [{"body":null,"method":"GET","params":{"id":"7"},"path":"/api/channels/7/messages","query":{"limit":"2"}}]"#))
         let response = try answer(channel, [ack(["status": 200, "body": ["messages": []],
                                                  "headers": ["Cache-Control": "no-store"]])])
         #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"))
@@ -80,7 +66,7 @@ import Testing
         #expect(response.contains("Cache-Control: no-store\r\n"))
         #expect(response.contains("Access-Control-Allow-Origin: http://app.example\r\n"))
         #expect(response.hasSuffix("\r\n\r\n" + #"{"messages":[]}"#))
-        #expect(hub.httpWaiting.isEmpty)
+        #expect(harness.bus.pendingCount == 0)
         let metrics = try exchange(try client(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(metrics.contains(#"switchboard_edge_http_requests_total{route="GET /api/channels/:id/messages",status="200"} 1"#))
     }
@@ -103,7 +89,7 @@ import Testing
             #expect(response.hasPrefix("HTTP/1.1 404 Not Found\r\n"), "\(request)")
             #expect(response.hasSuffix("\r\n\r\n" + #"{"error":"NOT_FOUND"}"#))
         }
-        #expect(hub.httpWaiting.isEmpty)
+        #expect(harness.bus.pendingCount == 0)
     }
 
     @Test func badBodiesAndEncodingsAre400AndLargeBodies413() throws {
@@ -129,7 +115,7 @@ import Testing
         let plain = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
             + "Content-Length: 2\r\n\r\n{}")
         #expect(plain.hasPrefix("HTTP/1.1 415 Unsupported Media Type\r\n"))
-        #expect(hub.httpWaiting.isEmpty, "nothing was published")
+        #expect(harness.bus.sent.isEmpty, "nothing was published")
     }
 
     @Test func aJSONBodyIsPublishedAndTheServiceStatusKept() throws {
@@ -146,7 +132,7 @@ import Testing
         #expect(response.hasPrefix("HTTP/1.1 204 No Content\r\n"))
         #expect(response.contains("Access-Control-Allow-Origin: http://app.example\r\n"))
         #expect(response.contains("Access-Control-Allow-Headers: authorization\r\n"))
-        #expect(hub.httpWaiting.isEmpty)
+        #expect(harness.bus.pendingCount == 0)
     }
 
     @Test func anOriginAllowedOnlyByStarGetsNoCredentialsOnRoutes() throws {

@@ -3,20 +3,14 @@ import Contracts
 import Testing
 @testable import Edge
 
-/// From a reply (or a delivery failure) to the HTTP response; and who an HTTP request is.
+/// From a reply's instructions (or a delivery failure) to the HTTP response; and who an HTTP request is.
 @Suite struct HTTPRouteResponseTests {
-    func reply(_ instructions: [Instruction], error: String? = nil) throws -> Envelope {
-        var header = BusHeader(type: .reply, from: "chat-1", re: "e1")
-        header.error = error
-        return try Envelope(topic: "edge", header: header, encoding: instructions)
-    }
-
     func ack(_ answer: JSON) -> Instruction { .ack(Ack(sid: "http-1", args: [answer])) }
 
     @Test func theFirstAckIsTheResponse() throws {
         let emit = Instruction.emit(Emit(ns: "/", event: "x", args: [], to: Audience(rooms: ["r"])))
-        let envelope = try reply([emit, ack(["status": 201, "body": ["id": 5]]), ack(["status": 500])])
-        #expect(HTTPRouteResponse.answer(in: envelope) == HTTPRouteResponse(status: 201, body: #"{"id":5}"#))
+        let instructions = [emit, ack(["status": 201, "body": ["id": 5]]), ack(["status": 500])]
+        #expect(HTTPRouteResponse.answer(in: instructions) == HTTPRouteResponse(status: 201, body: #"{"id":5}"#))
     }
 
     @Test func aMissingBodyIsNoBodyAndNullIsJSONNull() {
@@ -44,11 +38,9 @@ import Testing
         #expect(HTTPRouteResponse(answer: answer) == nil)
     }
 
-    @Test func errorRepliesAndRepliesWithoutAnAckAreNoResponse() throws {
-        #expect(HTTPRouteResponse.answer(in: try reply([], error: "INTERNAL_ERROR")) == nil)
-        #expect(HTTPRouteResponse.answer(in: try reply([ack(["status": 200])], error: "BAD_REQUEST")) == nil)
-        #expect(HTTPRouteResponse.answer(in: try reply([])) == nil)
-        #expect(HTTPRouteResponse.answer(in: try reply([.ack(Ack(sid: "http-1", args: []))])) == nil)
+    @Test func repliesWithoutAnAckOrAnAnswerAreNoResponse() {
+        #expect(HTTPRouteResponse.answer(in: []) == nil)
+        #expect(HTTPRouteResponse.answer(in: [.ack(Ack(sid: "http-1", args: []))]) == nil)
     }
 
     @Test func deliveryFailuresAre503WithTheirCode() {

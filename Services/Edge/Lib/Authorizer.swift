@@ -32,31 +32,50 @@ final class Authorizer: Sendable {
 
     /// The identity and handshake data of an admitted socket, or the contract's refusal.
     func authenticate(_ request: Request) async -> Result<AuthorizedSocket, AuthFailure> {
+        if let result = authenticateAtOnce(request) { return result }
         if let perMinute = request.settings.connectionsPerMinute, !allow(request, perMinute: perMinute) {
             return .failure(.rateLimited)
         }
-        let token = request.auth?["token"]?.stringValue
-        let identity: Result<Identity?, AuthFailure>
+        let identity: Result<Identity, AuthFailure>
+        switch request.settings.auth {
+        case .session:
+            identity = await session.authenticate(cookieHeader: request.cookie)
+        case .optional where sendsSessionCookie(request.cookie):
+            identity = await session.authenticate(cookieHeader: request.cookie)
+        default:
+            // `jwt`, or `optional` with a token.
+            identity = await jwt.authenticate(token: request.auth?["token"]?.stringValue)
+        }
+        return identity.flatMap { admit($0, request) }
+    }
+
+    /// The result of ``authenticate(_:)`` when no credential needs checking (mode `none`, or
+    /// `optional` with neither a session cookie nor a token), so that the CONNECT is answered
+    /// without leaving the event loop; `nil` when a credential must be checked.
+    func authenticateAtOnce(_ request: Request) -> Result<AuthorizedSocket, AuthFailure>? {
         switch request.settings.auth {
         case .none:
-            identity = .success(nil)
-        case .jwt:
-            identity = await jwt.authenticate(token: token).map { $0 }
-        case .session:
-            identity = await session.authenticate(cookieHeader: request.cookie).map { $0 }
-        case .optional:
-            if let cookie = request.cookie, SessionAuthenticator.cookie(named: sessionCookie, in: cookie) != nil {
-                identity = await session.authenticate(cookieHeader: cookie).map { $0 }
-            } else if token != nil {
-                identity = await jwt.authenticate(token: token).map { $0 }
-            } else {
-                identity = .success(nil)
-            }
+            break
+        case .optional where !sendsSessionCookie(request.cookie) && request.auth?["token"]?.stringValue == nil:
+            break
+        default:
+            return nil
         }
-        return identity.flatMap { identity in
-            if let role = request.settings.role, identity?.role != role { return .failure(.accessDenied) }
-            return .success(AuthorizedSocket(identity: identity, auth: Self.withoutSecrets(request.auth)))
+        if let perMinute = request.settings.connectionsPerMinute, !allow(request, perMinute: perMinute) {
+            return .failure(.rateLimited)
         }
+        return admit(nil, request)
+    }
+
+    /// An identity the namespace's role admits, with the handshake data without secrets.
+    private func admit(_ identity: Identity?, _ request: Request) -> Result<AuthorizedSocket, AuthFailure> {
+        if let role = request.settings.role, identity?.role != role { return .failure(.accessDenied) }
+        return .success(AuthorizedSocket(identity: identity, auth: Self.withoutSecrets(request.auth)))
+    }
+
+    /// `true` when the Cookie header holds the session cookie.
+    private func sendsSessionCookie(_ cookie: String?) -> Bool {
+        cookie.flatMap { SessionAuthenticator.cookie(named: sessionCookie, in: $0) } != nil
     }
 
     private func allow(_ request: Request, perMinute: Int) -> Bool {
@@ -94,7 +113,7 @@ extension Authorizer {
     /// anonymous. A credential that is sent must be valid (an `Authorization` header that is not
     /// a bearer token is not), or the request fails with ``AuthFailure/unauthorized``.
     func authenticateHTTP(cookie: String?, authorization: String?) async -> Result<HTTPCaller, AuthFailure> {
-        if let cookie, SessionAuthenticator.cookie(named: sessionCookie, in: cookie) != nil {
+        if sendsSessionCookie(cookie) {
             return await session.authenticate(cookieHeader: cookie)
                 .map { HTTPCaller(identity: $0, mode: .session) }
         }
@@ -109,7 +128,7 @@ extension Authorizer {
 
     /// `true` when the request carries a credential to check (authentication is then async).
     func sendsCredential(cookie: String?, authorization: String?) -> Bool {
-        authorization != nil || cookie.flatMap { SessionAuthenticator.cookie(named: sessionCookie, in: $0) } != nil
+        authorization != nil || sendsSessionCookie(cookie)
     }
 
     /// The token of `Bearer <token>` (the scheme compared case-insensitively), else `nil`.

@@ -4,10 +4,11 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The edge's side of the bus: a ``BusClient`` that announces the edge in `hello`, publishes
-/// client events through the delivery rules and life facts on `life`, and hands every
-/// instruction for this edge (topics `edge` and `edge.<id>`) to the hub.
-final class EdgeBus: Sendable {
+/// The bus bridge: a ``BusClient`` that announces the edge in `hello`, publishes client events
+/// through the delivery rules and life facts on `life`, keeps the HTTP routes services announce,
+/// and hands the hub every message for this edge (topics `edge` and `edge.<id>`) that no waiting
+/// event took. The hub sees it as its ``EdgeBusPort``.
+final class EdgeBus: EdgeBusPort {
     /// This edge's instance id, e.g. `edge-4f2a9c`.
     let instance: String
     private let client: BusClient
@@ -26,7 +27,7 @@ final class EdgeBus: Sendable {
         client.delivery.retryIntervalMilliseconds = bounds.retryMilliseconds
         client.delivery.maxAgeMilliseconds = bounds.maxAgeMilliseconds
         client.delivery.maxCount = bounds.maxPending
-        // Replies come on `edge` (room emits every edge carries out) or `edge.<id>`, not an inbox.
+        // Replies come on `edge.<id>`, or on `edge` when every edge must carry them out; not on an inbox.
         client.usesInbox = false
         client.subscriptions = [.exact(Topic.edge), .exact(Topic.edge(instance))]
         client.announcement = BusClient.Announcement(service: "edge")
@@ -39,10 +40,17 @@ final class EdgeBus: Sendable {
     /// Events waiting for a reply.
     var pendingCount: Int { client.pendingCount }
 
-    /// Runs the bus client (message pump, hellos, delivery clock) until cancelled.
+    /// Runs the bus client (message pump, hellos, delivery clock) until cancelled: hellos feed
+    /// the HTTP routes, every other message goes to `hub` (``EdgeHub/receive(_:)``).
     func run(hub: EdgeHub) async {
         await client.run(BusClient.Handlers(messages: { batch in
-            for envelope in batch { self.carryOut(envelope, hub: hub) }
+            for envelope in batch {
+                if envelope.header.type == .hello {
+                    self.noteHTTPRoutes(envelope)
+                } else {
+                    hub.receive(envelope)
+                }
+            }
         }))
     }
 
@@ -57,28 +65,6 @@ final class EdgeBus: Sendable {
     /// Stops publishing and closes the connection (queued messages get the linger time).
     func close() async {
         await client.shutdown()
-    }
-
-    /// Takes one message from the bus as ``run(hub:)`` does: the bus client notes hellos and
-    /// ends the pending event of a reply, then ``carryOut(_:hub:)`` does the edge's part.
-    func receive(_ envelope: Envelope, hub: EdgeHub) {
-        for envelope in client.take([envelope]) { carryOut(envelope, hub: hub) }
-    }
-
-    /// The edge's part of a received message: hellos feed the HTTP routes, replies and emits
-    /// go to the hub, resync requests are answered.
-    private func carryOut(_ envelope: Envelope, hub: EdgeHub) {
-        let header = envelope.header
-        switch header.type {
-        case .hello:
-            noteHTTPRoutes(envelope)
-        case .reply, .emit:
-            hub.loop.execute { hub.apply(envelope) }
-        case .event where header.event == "resync":
-            hub.loop.execute { hub.answerResync(envelope) }
-        case .event, .life:
-            break
-        }
     }
 
     /// The best HTTP route for a request (see ``HTTPRouteTable/match(method:path:)``).
@@ -102,38 +88,13 @@ final class EdgeBus: Sendable {
         }
     }
 
-    /// Publishes a client event to the service that announced `route`.
+    /// Publishes an event to the service that announced `route` (the delivery rules).
     func send(_ event: Envelope, route: Route, completion: @escaping DeliveryClient.Completion) {
         client.send(event, route: route, completion: completion)
     }
 
-    /// Publishes a fact about a socket on `life` (header `event` = the kind, body `[fact]`).
-    func publishLife(_ kind: LifeFactKind, fact: JSON, user: Identity?, re: String? = nil) {
-        var header = BusHeader(type: .life, from: instance, re: re)
-        header.event = kind.rawValue
-        header.edge = instance
-        header.user = user
-        header.sid = fact["sid"]?.stringValue
-        header.ns = fact["ns"]?.stringValue
-        guard let envelope = try? Envelope(topic: Topic.life, header: header, encoding: [fact]) else { return }
+    /// Publishes a message that expects no reply.
+    func publish(_ envelope: Envelope) {
         client.publish(envelope)
-    }
-}
-
-extension EdgeHub {
-    /// Answers a resync request (presence rebuilding itself): one `snapshot` life fact with
-    /// every live socket of this edge, its user and its rooms.
-    func answerResync(_ request: Envelope) {
-        var list: [JSON] = []
-        for (sid, record) in sockets.sorted(by: { $0.key < $1.key }) {
-            var socket: [String: JSON] = [
-                "sid": .string(sid), "ns": .string(record.namespace),
-                "rooms": .array((rooms[record.namespace]?.rooms(of: sid) ?? []).sorted().map(JSON.string)),
-            ]
-            if let identity = record.admitted.identity { socket["user"] = Self.json(identity) }
-            list.append(.object(socket))
-        }
-        bus.publishLife(.snapshot, fact: ["edge": .string(bus.instance), "sockets": .array(list)], user: nil,
-                        re: request.header.id)
     }
 }

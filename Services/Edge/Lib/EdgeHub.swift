@@ -1,240 +1,117 @@
 import Bus
 import Contracts
-import EngineIO
+import Foundation
 import Logging
 import NIOCore
-import SocketIO
 
-/// The edge's state: every connection, socket and room, confined to one event loop.
+/// The edge's process-wide part: the settings, the bus port, authentication, the metrics, and
+/// the state of each event loop (``EdgeLoop``: connections, sockets, rooms).
 ///
-/// Handlers and the bus bridge call it on that loop only. It feeds events to the value-type
-/// state machines (``EngineSession``, ``SocketSession``) and carries out the actions they return.
-final class EdgeHub: @unchecked Sendable {
-    let loop: EventLoop
+/// It holds nothing mutable of its own. What waits for a reply is in the bus port's pending
+/// table (``OutstandingRequest``); sockets and rooms belong to their loop, which only its own
+/// thread touches. Anything else reaches a loop through its ``LoopHandle``.
+final class EdgeHub: Sendable {
+    /// The edge's settings.
     let configuration: EdgeConfiguration
-    let logger: Logger
-    let metrics: EdgeMetrics
+    /// The bus.
+    let bus: any EdgeBusPort
+    /// The writer of every header the edge publishes.
+    let headers: EdgeHeaders
+    /// Authentication of CONNECTs and HTTP requests.
     let authorizer: Authorizer
-    var bus: EdgeBus!
-    private let origin = NIODeadline.now()
+    /// The metrics, and the counts `/health` shows.
+    let metrics: EdgeMetrics
+    /// The edge's logger.
+    let logger: Logger
+    /// One handle per event loop the edge serves on.
+    let loops: [LoopHandle]
 
-    /// Engine.IO connections by Engine.IO sid.
-    var connections: [String: Connection] = [:]
-    /// Sockets by Socket.IO sid.
-    var sockets: [String: SocketRecord] = [:]
-    /// Rooms, users and members per namespace.
-    var rooms: [String: RoomIndex] = [:]
-    /// Client events waiting for their service's reply, by bus event id: who asked, with which ack id.
-    var clientAcks: [String: ClientAck] = [:]
-    /// Plain HTTP requests waiting for authentication or their service's reply, by bus event id.
-    var httpWaiting: [String: HTTPWaiting] = [:]
-    /// CONNECTs waiting for a service's decision, by bus event id.
-    var decisions: [String: PendingDecision] = [:]
-    /// Replies already carried out (a re-published event may be answered twice).
-    var appliedReplies = RecentIDs(capacity: 100_000)
-    /// Client acks services asked for, by socket and ack id: where the answer goes.
-    var serverAcks: [ServerAckKey: EmitAck] = [:]
-    /// The ack request of the emit being sent (read when its session allocates an ack id).
-    var requestedAck: EmitAck?
-    /// WebSocket channels written to in this event-loop turn and not yet flushed.
-    private var unflushed: [ObjectIdentifier: Channel] = [:]
-    /// When an undelivered event was last logged, and how many were not logged since.
-    var failureLog: (last: NIODeadline, suppressed: Int) = (.uptimeNanoseconds(0), 0)
-
-    init(loop: EventLoop, configuration: EdgeConfiguration, authorizer: Authorizer, metrics: EdgeMetrics,
-         logger: Logger)
+    /// A hub serving on `loops`, publishing through `bus`.
+    init(configuration: EdgeConfiguration, bus: any EdgeBusPort, authorizer: Authorizer, metrics: EdgeMetrics,
+         logger: Logger, loops: [EventLoop])
     {
-        self.loop = loop
+        precondition(!loops.isEmpty, "the edge serves on at least one event loop")
         self.configuration = configuration
+        self.bus = bus
+        headers = EdgeHeaders(instance: bus.instance)
         self.authorizer = authorizer
         self.metrics = metrics
         self.logger = logger
+        self.loops = loops.map { LoopHandle(box: .makeEmptyBox(valueType: EdgeLoop.self, eventLoop: $0)) }
     }
 
-    /// Milliseconds since the hub started, on the loop's monotonic clock.
-    var now: EngineTime {
-        EngineTime(milliseconds: (NIODeadline.now() - origin).nanoseconds / 1_000_000)
-    }
-
-    private func deadline(_ time: EngineTime) -> NIODeadline {
-        origin + .milliseconds(time.milliseconds)
-    }
-
-    var engineConfiguration: EngineSession.Configuration {
-        EngineSession.Configuration(pingInterval: configuration.pingInterval, pingTimeout: configuration.pingTimeout,
-                                    maxPayload: configuration.maxPayload)
-    }
-
-    /// Starts a connection whose handshake arrived over `transport`.
-    @discardableResult
-    func open(transport: EngineTransport, listener: Int, address: String, cookie: String?,
-              webSocket: Channel?, incoming: (ObjectIdentifier, Responder)?) -> Connection
-    {
-        let sid = SocketID.make()
-        let now = self.now
-        let (engine, engineActions) = EngineSession.open(sid: sid, transport: transport,
-                                                         configuration: engineConfiguration, now: now)
-        let namespaces = Set(configuration.namespaces(ofListener: listener).keys)
-        let (socket, socketActions) = SocketSession.open(
-            configuration: SocketSession.Configuration(connectTimeout: configuration.connectTimeout,
-                                                       namespaces: namespaces),
-            now: now)
-        let connection = Connection(sid: sid, listener: listener, address: address, cookie: cookie, engine: engine,
-                                    socket: socket, opened: .now())
-        connection.currentWebSocket = webSocket
-        connections[sid] = connection
-        metrics.engineOpened(transport: transport.rawValue)
-        perform(engineActions, on: connection, incoming: incoming)
-        perform(socketActions, on: connection)
-        return connection
-    }
-
-    /// Feeds an Engine.IO event. `incoming` answers the HTTP request that came with it (a GET
-    /// or POST); `webSocket` is the channel a frame or upgrade came on.
-    func engine(_ event: EngineEvent, on connection: Connection, incoming: (ObjectIdentifier, Responder)? = nil,
-                webSocket: Channel? = nil)
-    {
-        let actions = connection.engine.handle(event, now: now)
-        perform(actions, on: connection, incoming: incoming, webSocket: webSocket,
-                holdsPoll: event == .pollArrived)
-    }
-
-    /// Carries out Engine.IO actions in order.
-    /// `holdsPoll`: the incoming request is a GET, which waits as the pending poll when the
-    /// actions neither answer nor refuse it.
-    func perform(_ actions: [EngineAction], on connection: Connection, incoming: (ObjectIdentifier, Responder)? = nil,
-                 webSocket: Channel? = nil, holdsPoll: Bool = false)
-    {
-        var incoming = incoming
-        for action in actions {
-            switch action {
-            case .respondToPoll(let response):
-                if let poll = connection.poll {
-                    connection.poll = nil
-                    poll.respond(response)
-                } else if let request = incoming {
-                    incoming = nil
-                    request.1(response)
-                }
-            case .respond(let response):
-                incoming?.1(response)
-                incoming = nil
-            case .sendFrames(let frames, let channel):
-                let target = channel == .current ? connection.currentWebSocket : connection.probeWebSocket
-                target.map { write(frames, to: $0) }
-            case .acceptUpgrade:
-                connection.probeWebSocket = webSocket
-            case .refuseUpgrade:
-                webSocket.map(WebSocketWriter.close)
-            case .completeUpgrade:
-                metrics.engineUpgraded()
-                connection.currentWebSocket = connection.probeWebSocket
-                connection.probeWebSocket = nil
-            case .closeWebSocket(let channel):
-                let target = channel == .current ? connection.currentWebSocket : connection.probeWebSocket
-                target.map(WebSocketWriter.close)
-            case .deliver(let data):
-                socket(.received(data), on: connection)
-            case .scheduleTimer(let time):
-                connection.engineTimer?.cancel()
-                let sid = connection.sid
-                connection.engineTimer = loop.scheduleTask(deadline: deadline(time)) {
-                    guard let connection = self.connections[sid] else { return }
-                    self.engine(.timerFired, on: connection)
-                }
-            case .cancelTimer:
-                connection.engineTimer?.cancel()
-                connection.engineTimer = nil
-            case .closed(let reason):
-                closed(connection, reason: reason)
-            }
+    /// The state of `eventLoop`, made on first use. Call on that loop.
+    func edgeLoop(on eventLoop: EventLoop) -> EdgeLoop {
+        guard let handle = loops.first(where: { $0.eventLoop === eventLoop }) else {
+            preconditionFailure("\(eventLoop) is not one of the edge's event loops")
         }
-        // A GET that was neither answered nor refused is now the pending poll.
-        if holdsPoll, let request = incoming, connection.connectionIsOpen {
-            connection.poll = (request.0, request.1)
+        if let state = handle.box.value { return state }
+        let state = EdgeLoop(hub: self, handle: handle)
+        handle.box.value = state
+        return state
+    }
+
+    /// Publishes the event of `header` with `arguments` (and the binary `attachments` their
+    /// placeholders number) for the service that announced it; its reply or failure completes
+    /// `request` (``complete(_:with:)``).
+    func send(_ header: BusHeader, arguments: [JSON], attachments: [[UInt8]] = [], request: OutstandingRequest) {
+        let body = (try? JSONCoding.encode(arguments)) ?? Data("[]".utf8)
+        let event = Envelope(topic: "", header: header, body: body, attachments: attachments.map { Data($0) })
+        bus.send(event, route: Route(ns: header.ns ?? "/", event: header.event ?? "")) { result in
+            self.complete(request, with: result)
         }
     }
 
-    /// Writes frames to a WebSocket and flushes it once, after everything this loop turn
-    /// writes: the frames of one bus batch to one socket (an ack and an emit, a room's
-    /// broadcasts) leave in one `writev` instead of one each.
-    func write(_ frames: [EngineIO.WebSocketFrame], to channel: Channel) {
-        WebSocketWriter.write(frames, to: channel)
-        if unflushed.isEmpty {
-            loop.execute { self.flushWrites() }
-        }
-        unflushed[ObjectIdentifier(channel)] = channel
+    /// Publishes a fact about a socket on `life`.
+    func publishLife(_ kind: LifeFactKind, fact: JSON, user: Identity?, re: String? = nil) {
+        guard let envelope = headers.life(kind, fact: fact, user: user, re: re) else { return }
+        bus.publish(envelope)
     }
 
-    private func flushWrites() {
-        let channels = unflushed
-        unflushed = [:]
-        for channel in channels.values { channel.flush() }
-    }
-
-    private func closed(_ connection: Connection, reason: EngineCloseReason) {
-        guard connections.removeValue(forKey: connection.sid) != nil else { return }
-        connection.engineTimer?.cancel()
-        connection.engineTimer = nil
-        if let poll = connection.poll {
-            connection.poll = nil
-            poll.respond(.poll(EnginePacket.encodePayload([.close])))
-        }
-        connection.currentWebSocket.map(WebSocketWriter.close)
-        connection.probeWebSocket.map(WebSocketWriter.close)
-        metrics.engineClosed(transport: connection.transportName)
-        logger.debug("connection closed", metadata: ["sid": "\(connection.sid)", "reason": "\(reason.rawValue)"])
-        socket(.engineClosed(reason), on: connection)
-        connection.socketTimer?.cancel()
-        connection.socketTimer = nil
-    }
-
-    /// Feeds a Socket.IO event and carries out its actions.
-    func socket(_ event: SocketEvent, on connection: Connection) {
-        let actions = connection.socket.handle(event, now: now)
-        perform(actions, on: connection)
-    }
-
-    /// Schedules or cancels the Socket.IO side's timer.
-    func socketTimer(_ time: EngineTime?, on connection: Connection) {
-        connection.socketTimer?.cancel()
-        let sid = connection.sid
-        connection.socketTimer = time.map { time in
-            loop.scheduleTask(deadline: deadline(time)) {
-                guard let connection = self.connections[sid] else { return }
-                self.socket(.timerFired, on: connection)
-            }
-        }
+    /// `GET /health`: the edge is up; how many connections and sockets, whether the bus is live.
+    var healthJSON: String {
+        "{\"status\":\"ok\",\"bus\":\(bus.isReady ? "\"ready\"" : "\"starting\""),"
+            + "\"connections\":\(metrics.connectionCount),\"sockets\":\(metrics.socketCount),"
+            + "\"pending\":\(bus.pendingCount)}"
     }
 }
 
-extension Connection {
-    /// `true` while the hub still holds this connection's session.
-    var connectionIsOpen: Bool {
-        if case .closed = engine.phase { return false }
-        return true
-    }
-}
+// MARK: - What the bus brings
 
-/// A bounded set of recent ids: the oldest is forgotten first.
-struct RecentIDs {
-    private var members: Set<String> = []
-    private var order: [String] = []
-    private var head = 0
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Adds `id`; `false` when it was already there.
-    mutating func insert(_ id: String) -> Bool {
-        guard members.insert(id).inserted else { return false }
-        if order.count < capacity {
-            order.append(id)
-        } else {
-            members.remove(order[head])
-            order[head] = id
-            head = (head + 1) % capacity
+extension EdgeHub {
+    /// Takes a message from the bus that no waiting event of this edge took: an emit, a reply to
+    /// another edge's event (its room emits concern this edge's sockets too), a late or repeated
+    /// reply, a resync request. Called on the bus bridge's thread; the instructions are read
+    /// here, once, and carried out by every loop.
+    func receive(_ envelope: Envelope) {
+        switch envelope.header.type {
+        case .reply, .emit:
+            guard let list = InstructionList(envelope, logger: logger) else { return }
+            carryOut(list, answering: nil)
+        case .event where envelope.header.event == "resync":
+            answerResync(envelope.header.id)
+        case .event, .hello, .life:
+            break
         }
-        return true
+    }
+
+    /// Hands `list` to every loop, each to carry out for its own sockets; the loop of `request`
+    /// also answers it from the list.
+    func carryOut(_ list: InstructionList, answering request: OutstandingRequest?) {
+        for handle in loops {
+            let own = request.flatMap { $0.loop.isSame(as: handle) ? $0 : nil }
+            handle.execute { $0.carryOut(list, answering: own) }
+        }
+    }
+
+    /// Answers a resync request (presence rebuilding itself) with one `snapshot` life fact:
+    /// every live socket of every loop, its user and its rooms, in sid order; header `re` = `id`.
+    func answerResync(_ id: String) {
+        let parts = loops.map { handle in handle.submit { $0.snapshot() } }
+        EventLoopFuture.whenAllSucceed(parts, on: loops[0].eventLoop).whenSuccess { parts in
+            let sockets = parts.flatMap { $0 ?? [] }.sorted { $0.sid < $1.sid }.map(\.socket)
+            self.publishLife(.snapshot, fact: ["edge": .string(self.bus.instance), "sockets": .array(sockets)],
+                             user: nil, re: id)
+        }
     }
 }

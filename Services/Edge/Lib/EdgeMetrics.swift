@@ -28,6 +28,9 @@ final class EdgeMetrics: Sendable {
     /// Made once, for the same reason.
     private let pending: CoreMetrics.Gauge
     private let roundTrip: Metrics.Timer
+    /// Live Engine.IO connections and Socket.IO sockets, for `/health`.
+    private let connections = Atomic<Int>(0)
+    private let sockets = Atomic<Int>(0)
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -45,9 +48,21 @@ final class EdgeMetrics: Sendable {
     /// The text exposition of every metric.
     func exposition() -> String { registry.emitToString() }
 
-    func engineOpened(transport: String) { meter("switchboard_edge_engine_connections", ("transport", transport)).increment() }
+    /// Live Engine.IO connections now.
+    var connectionCount: Int { connections.load(ordering: .relaxed) }
 
-    func engineClosed(transport: String) { meter("switchboard_edge_engine_connections", ("transport", transport)).decrement() }
+    /// Live Socket.IO sockets now.
+    var socketCount: Int { sockets.load(ordering: .relaxed) }
+
+    func engineOpened(transport: String) {
+        connections.add(1, ordering: .relaxed)
+        meter("switchboard_edge_engine_connections", ("transport", transport)).increment()
+    }
+
+    func engineClosed(transport: String) {
+        connections.subtract(1, ordering: .relaxed)
+        meter("switchboard_edge_engine_connections", ("transport", transport)).decrement()
+    }
 
     func engineUpgraded() {
         meter("switchboard_edge_engine_connections", ("transport", "polling")).decrement()
@@ -55,9 +70,15 @@ final class EdgeMetrics: Sendable {
         counter("switchboard_edge_upgrades_total").increment()
     }
 
-    func socketConnected(namespace: String) { meter("switchboard_edge_sockets", ("namespace", namespace)).increment() }
+    func socketConnected(namespace: String) {
+        sockets.add(1, ordering: .relaxed)
+        meter("switchboard_edge_sockets", ("namespace", namespace)).increment()
+    }
 
-    func socketDisconnected(namespace: String) { meter("switchboard_edge_sockets", ("namespace", namespace)).decrement() }
+    func socketDisconnected(namespace: String) {
+        sockets.subtract(1, ordering: .relaxed)
+        meter("switchboard_edge_sockets", ("namespace", namespace)).decrement()
+    }
 
     func connectionRefused(namespace: String, reason: String) {
         counter("switchboard_edge_connections_refused_total", ("namespace", namespace), ("reason", reason)).increment()

@@ -9,9 +9,9 @@ import ServiceLifecycle
 
 /// The listeners and the bus bridge, as one lifecycle service.
 ///
-/// Everything runs on one event loop, as Node's socket.io runs on one thread: the hub needs no
-/// locks, and an edge scales by running more edges on the bus. The bus thread and the tasks of
-/// authentication hand their results to the loop.
+/// Everything runs on one event loop, as Node's socket.io runs on one thread: each loop's state
+/// (``EdgeLoop``) needs no locks, and an edge scales by running more edges on the bus. The bus
+/// thread and the tasks of authentication hand their results to the loop.
 final class EdgeServer: Service, Sendable {
     private let configuration: EdgeConfiguration
     private let group: MultiThreadedEventLoopGroup
@@ -24,9 +24,8 @@ final class EdgeServer: Service, Sendable {
         self.bus = bus
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        hub = EdgeHub(loop: group.next(), configuration: configuration, authorizer: authorizer,
-                      metrics: EdgeMetrics(), logger: logger)
-        hub.bus = bus
+        hub = EdgeHub(configuration: configuration, bus: bus, authorizer: authorizer, metrics: EdgeMetrics(),
+                      logger: logger, loops: Array(group.makeIterator()))
     }
 
     /// Starts the bus bridge, waits (up to 3 s) until it hears the bus, opens the listeners and
@@ -54,7 +53,7 @@ final class EdgeServer: Service, Sendable {
         }
         await withGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: hub.loop).whenComplete { _ in
+                EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: group.next()).whenComplete { _ in
                     done.resume()
                 }
             }
@@ -80,23 +79,26 @@ final class EdgeServer: Service, Sendable {
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: maxFrame,
                     shouldUpgrade: { channel, head in
-                        channel.eventLoop.makeSucceededFuture(Self.acceptsWebSocket(head, hub: hub) ? HTTPHeaders() : nil)
+                        let edge = hub.edgeLoop(on: channel.eventLoop)
+                        return channel.eventLoop.makeSucceededFuture(Self.acceptsWebSocket(head, edge: edge) ? HTTPHeaders() : nil)
                     },
                     upgradePipelineHandler: { channel, head in
                         let purpose = Self.purpose(of: head, listener: index, channel: channel)
                         return channel.eventLoop.makeCompletedFuture {
+                            let edge = hub.edgeLoop(on: channel.eventLoop)
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
                                                             maxAccumulatedFrameSize: maxFrame))
-                            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(hub: hub, purpose: purpose))
+                            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(edge: edge, purpose: purpose))
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
+                    let edge = hub.edgeLoop(on: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                             context.pipeline.removeHandler(name: "switchboard-http", promise: nil)
                         }))
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(hub: hub, listener: index),
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(edge: edge, listener: index),
                                                                    name: "switchboard-http")
                 }
             }
@@ -107,14 +109,14 @@ final class EdgeServer: Service, Sendable {
     }
 
     /// A WebSocket request the edge takes: a new session, or an upgrade of a known polling session.
-    private static func acceptsWebSocket(_ head: HTTPRequestHead, hub: EdgeHub) -> Bool {
+    private static func acceptsWebSocket(_ head: HTTPRequestHead, edge: EdgeLoop) -> Bool {
         guard let request = try? EngineRequest(method: head.method.rawValue, target: head.uri,
                                                headers: head.headers.map { ($0.name, $0.value) },
-                                               configuration: .init(path: hub.configuration.path))
+                                               configuration: .init(path: edge.hub.configuration.path))
         else { return false }
         switch request.kind {
         case .handshake(.websocket): return true
-        case .upgrade(let sid): return hub.connections[sid] != nil
+        case .upgrade(let sid): return edge.driver(sid) != nil
         default: return false
         }
     }

@@ -10,7 +10,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let hub: EdgeHub
+    private let edge: EdgeLoop
     private let listener: Int
     private var head: HTTPRequestHead?
     /// The body of the request being received, up to one byte past `maxPayload`.
@@ -19,8 +19,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A POST being received: its session, and whether the session refused it at its head.
     private var post: (sid: String, responder: Responder, refused: Bool)?
 
-    init(hub: EdgeHub, listener: Int) {
-        self.hub = hub
+    /// A handler for a connection of `listener` on the loop of `edge`.
+    init(edge: EdgeLoop, listener: Int) {
+        self.edge = edge
         self.listener = listener
     }
 
@@ -43,7 +44,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .body(var buffer):
             guard post?.refused != true else { return }
             // Keep one byte past the limit, so the session sees the body is too large.
-            let room = hub.configuration.maxPayload + 1 - body.count
+            let room = edge.hub.configuration.maxPayload + 1 - body.count
             if room > 0 { body += buffer.readBytes(length: min(room, buffer.readableBytes)) ?? [] }
         case .end:
             guard let head else { return }
@@ -61,13 +62,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// their own 413) whose `Content-Length` already exceeds `maxPayload`.
     private func declaresTooLargeRouteBody(_ head: HTTPRequestHead) -> Bool {
         guard let length = head.headers.first(name: "content-length").flatMap(Int.init),
-              length > hub.configuration.maxPayload
+              length > edge.hub.configuration.maxPayload
         else { return false }
-        return !head.uri.hasPrefix(hub.configuration.path)
+        return !head.uri.hasPrefix(edge.hub.configuration.path)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if waitingForPoll { hub.pollAbandoned(owner: ObjectIdentifier(self)) }
+        if waitingForPoll { edge.pollAbandoned(owner: ObjectIdentifier(self)) }
         context.fireChannelInactive()
     }
 
@@ -75,13 +76,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let origin = head.headers.first(name: "origin")
         if path == "/health" && head.method == .GET {
-            respond(EngineHTTPResponse(status: 200, contentType: "application/json", body: hub.healthJSON),
+            respond(EngineHTTPResponse(status: 200, contentType: "application/json", body: edge.hub.healthJSON),
                     head: head, origin: nil, context: context)
             return
         }
         if path == "/metrics" && head.method == .GET {
             respond(EngineHTTPResponse(status: 200, contentType: "text/plain; version=0.0.4",
-                                       body: hub.metrics.exposition()), head: head, origin: nil, context: context)
+                                       body: edge.hub.metrics.exposition()), head: head, origin: nil, context: context)
             return
         }
         // Preflights for the Engine.IO path and the HTTP routes alike, as Express's cors() does.
@@ -93,7 +94,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         do {
             request = try EngineRequest(method: head.method.rawValue, target: head.uri,
                                         headers: head.headers.map { ($0.name, $0.value) },
-                                        configuration: .init(path: hub.configuration.path))
+                                        configuration: .init(path: edge.hub.configuration.path))
         } catch {
             respond(error.response, head: head, origin: origin, context: context)
             return
@@ -106,30 +107,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let owner = ObjectIdentifier(self)
         switch request.kind {
         case .handshake(.polling):
-            hub.open(transport: .polling, listener: listener, address: Self.address(of: context.channel),
-                     cookie: head.headers.first(name: "cookie"), webSocket: nil, incoming: (owner, responder))
+            edge.open(transport: .polling, listener: listener, address: Self.address(of: context.channel),
+                      cookie: head.headers.first(name: "cookie"), webSocket: nil, incoming: (owner, responder))
         case .handshake(.websocket):
             responder(EngineError(.badRequest).response)
         case .poll(let sid):
-            guard let connection = hub.connections[sid], connection.listener == listener else {
+            guard let driver = edge.driver(sid, listener: listener) else {
                 responder(EngineError(.unknownSessionID).response)
                 return
             }
             waitingForPoll = true
-            hub.engine(.pollArrived, on: connection, incoming: (owner, responder))
+            driver.engine(.pollArrived, incoming: (owner, responder))
         case .post:
             // A POST to a live session began at its head (``beginPost``); this one has none.
             responder(EngineError(.unknownSessionID).response)
         case .upgrade(let sid):
-            responder(EngineError(hub.connections[sid] == nil ? .unknownSessionID : .badRequest).response)
+            responder(EngineError(edge.driver(sid) == nil ? .unknownSessionID : .badRequest).response)
         case .otherMethod(let sid):
-            responder(hub.connections[sid] == nil ? EngineError(.unknownSessionID).response
+            responder(edge.driver(sid) == nil ? EngineError(.unknownSessionID).response
                       : EngineHTTPResponse(status: 500))
         }
     }
 
-    /// A request outside the Engine.IO path, `/health` and `/metrics`: handed to the hub, which
-    /// matches it against the routes services announced and answers it from their reply.
+    /// A request outside the Engine.IO path, `/health` and `/metrics`: handed to the loop's
+    /// HTTP gateway, which matches it against the routes services announced and answers it from
+    /// their reply.
     private func serveRoute(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let incoming = HTTPIncoming(method: head.method.rawValue, target: head.uri,
                                     cookie: head.headers.first(name: "cookie"),
@@ -138,7 +140,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                     address: Self.address(of: context.channel), body: body)
         let origin = head.headers.first(name: "origin")
         var answered = false
-        hub.serveHTTP(incoming) { [weak self] response in
+        edge.serveHTTP(incoming) { [weak self] response in
             guard let self, !answered else { return }
             answered = true
             let engineResponse = EngineHTTPResponse(status: response.status,
@@ -155,26 +157,26 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard head.method == .POST,
               let request = try? EngineRequest(method: "POST", target: head.uri,
                                                headers: head.headers.map { ($0.name, $0.value) },
-                                               configuration: .init(path: hub.configuration.path)),
+                                               configuration: .init(path: edge.hub.configuration.path)),
               case .post(let sid) = request.kind,
-              let connection = hub.connections[sid], connection.listener == listener
+              let driver = edge.driver(sid, listener: listener)
         else { return }
         let responder = makeResponder(head: head, origin: head.headers.first(name: "origin"), context: context)
         post = (sid, responder, false)
-        hub.engine(.postBegan(contentType: head.headers.first(name: "content-type")), on: connection,
-                   incoming: (ObjectIdentifier(self), { [weak self] response in
-                       self?.post?.refused = true
-                       responder(response)
-                   }))
+        driver.engine(.postBegan(contentType: head.headers.first(name: "content-type")),
+                      incoming: (ObjectIdentifier(self), { [weak self] response in
+                          self?.post?.refused = true
+                          responder(response)
+                      }))
     }
 
     /// The whole body of an accepted POST arrived.
     private func completePost(_ sid: String, responder: @escaping Responder) {
-        guard let connection = hub.connections[sid] else {
+        guard let driver = edge.driver(sid) else {
             responder(EngineError(.unknownSessionID).response)
             return
         }
-        hub.engine(.postCompleted(body: body), on: connection, incoming: (ObjectIdentifier(self), responder))
+        driver.engine(.postCompleted(body: body), incoming: (ObjectIdentifier(self), responder))
     }
 
     /// A responder that writes the response on this channel once (a long poll may answer later).
@@ -216,7 +218,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func preflight(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        corsHeaders(origin: head.headers.first(name: "origin"), route: !path.hasPrefix(hub.configuration.path),
+        corsHeaders(origin: head.headers.first(name: "origin"), route: !path.hasPrefix(edge.hub.configuration.path),
                     into: &headers)
         headers.add(name: "Access-Control-Allow-Methods", value: "GET,HEAD,PUT,PATCH,POST,DELETE")
         if let requested = head.headers.first(name: "access-control-request-headers") {
@@ -234,7 +236,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `*` gets `*` and never credentials, so that no other site can read a logged-in user's
     /// answers with the session cookie; listed origins get credentials as configured.
     private func corsHeaders(origin: String?, route: Bool, into headers: inout HTTPHeaders) {
-        let cors = hub.configuration.cors
+        let cors = edge.hub.configuration.cors
         if route, let origin, !cors.origins.contains(origin) {
             if cors.origins.contains("*") { headers.add(name: "Access-Control-Allow-Origin", value: "*") }
             return
@@ -252,21 +254,5 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The peer's IP address, for rate limits and the bus header.
     static func address(of channel: Channel) -> String {
         channel.remoteAddress?.ipAddress ?? "unknown"
-    }
-}
-
-extension EdgeHub {
-    /// The HTTP connection holding a pending poll went away.
-    func pollAbandoned(owner: ObjectIdentifier) {
-        for connection in connections.values where connection.poll?.owner == owner {
-            connection.poll = nil
-            engine(.channelClosed(.poll), on: connection)
-        }
-    }
-
-    /// `GET /health`: the edge is up; how many connections and whether the bus is live.
-    var healthJSON: String {
-        "{\"status\":\"ok\",\"bus\":\(bus.isReady ? "\"ready\"" : "\"starting\""),"
-            + "\"connections\":\(connections.count),\"sockets\":\(sockets.count),\"pending\":\(bus.pendingCount)}"
     }
 }

@@ -67,14 +67,11 @@ struct HTTPRouteResponse: Sendable, Equatable {
         }
     }
 
-    /// The response a reply gives: its first `ack` instruction's first argument,
+    /// The response a reply's instructions give: the first `ack` instruction's first argument,
     /// `{"status": 200…599, "body"?: JSON, "headers"?: {name: string}}`. `nil` (answered 500
-    /// `INTERNAL_ERROR`) for a reply with an `error`, without an ack or with anything else there.
-    static func answer(in reply: Envelope) -> HTTPRouteResponse? {
-        guard reply.header.error == nil,
-              let instructions = try? reply.decodeBody(as: [Instruction].self),
-              let answer = instructions.lazy.compactMap(\.ackArguments).first?.first
-        else { return nil }
+    /// `INTERNAL_ERROR`) without an ack or with anything else there.
+    static func answer(in instructions: [Instruction]) -> HTTPRouteResponse? {
+        guard let answer = instructions.lazy.compactMap(\.ackArguments).first?.first else { return nil }
         return HTTPRouteResponse(answer: answer)
     }
 

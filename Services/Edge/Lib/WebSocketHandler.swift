@@ -4,8 +4,8 @@ import NIOWebSocket
 
 /// Writes Engine.IO frames to a WebSocket channel, and closes it politely.
 enum WebSocketWriter {
-    /// One WebSocket frame per Engine.IO frame, not flushed: the hub flushes each channel once
-    /// per event-loop turn (``EdgeHub/write(_:to:)``).
+    /// One WebSocket frame per Engine.IO frame, not flushed: the loop flushes each channel once
+    /// per event-loop turn (``EdgeLoop/write(_:to:)``).
     static func write(_ frames: [EngineIO.WebSocketFrame], to channel: Channel) {
         for frame in frames {
             switch frame {
@@ -42,12 +42,13 @@ final class WebSocketHandler: ChannelInboundHandler {
         case upgrade(sid: String)
     }
 
-    private let hub: EdgeHub
+    private let edge: EdgeLoop
     private let purpose: Purpose
-    private var connection: Connection?
+    private var driver: ConnectionDriver?
 
-    init(hub: EdgeHub, purpose: Purpose) {
-        self.hub = hub
+    /// A handler for a WebSocket of the loop of `edge`, opened for `purpose`.
+    init(edge: EdgeLoop, purpose: Purpose) {
+        self.edge = edge
         self.purpose = purpose
     }
 
@@ -55,15 +56,15 @@ final class WebSocketHandler: ChannelInboundHandler {
         let channel = context.channel
         switch purpose {
         case .handshake(let listener, let address, let cookie):
-            connection = hub.open(transport: .websocket, listener: listener, address: address, cookie: cookie,
-                                  webSocket: channel, incoming: nil)
+            driver = edge.open(transport: .websocket, listener: listener, address: address, cookie: cookie,
+                               webSocket: channel, incoming: nil)
         case .upgrade(let sid):
-            guard let connection = hub.connections[sid] else {
+            guard let driver = edge.driver(sid) else {
                 WebSocketWriter.close(channel)
                 return
             }
-            self.connection = connection
-            hub.engine(.upgradeRequested, on: connection, webSocket: channel)
+            self.driver = driver
+            driver.engine(.upgradeRequested, webSocket: channel)
         }
     }
 
@@ -88,11 +89,11 @@ final class WebSocketHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         defer { context.fireChannelInactive() }
-        guard let connection, connection.connectionIsOpen else { return }
-        if connection.currentWebSocket === context.channel {
-            hub.engine(.channelClosed(.webSocket(.current)), on: connection)
-        } else if connection.probeWebSocket === context.channel {
-            hub.engine(.channelClosed(.webSocket(.probe)), on: connection)
+        guard let driver, driver.isOpen else { return }
+        if driver.currentWebSocket === context.channel {
+            driver.engine(.channelClosed(.webSocket(.current)))
+        } else if driver.probeWebSocket === context.channel {
+            driver.engine(.channelClosed(.webSocket(.probe)))
         }
     }
 
@@ -101,8 +102,8 @@ final class WebSocketHandler: ChannelInboundHandler {
     }
 
     private func deliver(_ frame: EngineIO.WebSocketFrame, context: ChannelHandlerContext) {
-        guard let connection, connection.connectionIsOpen else { return }
-        let channel: WebSocketChannel = connection.currentWebSocket === context.channel ? .current : .probe
-        hub.engine(.frameReceived(frame, on: channel), on: connection, webSocket: context.channel)
+        guard let driver, driver.isOpen else { return }
+        let channel: WebSocketChannel = driver.currentWebSocket === context.channel ? .current : .probe
+        driver.engine(.frameReceived(frame, on: channel), webSocket: context.channel)
     }
 }

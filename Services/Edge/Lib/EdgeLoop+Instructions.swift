@@ -1,34 +1,29 @@
-import Bus
 import Contracts
-import EngineIO
 import SocketIO
 
-extension EdgeHub {
-    /// Carries out a service's reply or emit, in order, for the sockets of this edge.
-    /// A reply is carried out once even when a re-published event was answered twice.
-    func apply(_ envelope: Envelope) {
-        let header = envelope.header
-        if header.type == .reply, let re = header.re, !appliedReplies.insert(re) { return }
-        let instructions: [Instruction]
-        do {
-            instructions = try envelope.decodeBody(as: [Instruction].self)
-        } catch {
-            logger.warning("dropped instructions that cannot be read", metadata: ["from": "\(header.from)",
-                                                                                 "reason": "\(error)"])
-            return
-        }
-        let attachments = envelope.attachments.map { [UInt8]($0) }
-        var decided = false
-        for instruction in instructions {
-            metrics.instructionApplied(instruction.op)
+extension EdgeLoop {
+    /// Carries out a reply or an emit for this loop's sockets, in order. A reply is carried out
+    /// once even when a re-published event was answered twice, and an emit once even when a
+    /// service published it again after a crash (a durable emit keeps its id). When `request`
+    /// (this loop's, the event the reply answers) is given, the reply's `ack` for its socket
+    /// answers the client at its place in the list, and the request is finished from the list (an
+    /// HTTP response, a decision); otherwise acks and decisions are another edge's (or nobody's
+    /// any more) and skipped.
+    func carryOut(_ list: InstructionList, answering request: OutstandingRequest?) {
+        let key = list.header.type == .reply ? list.header.re : list.header.id
+        if let key, !applied.insert(key), request == nil { return }
+        var waiting: ClientEventWaiter?
+        if case .clientEvent(let waiter) = request { waiting = waiter }
+        for instruction in list.instructions {
+            hub.metrics.instructionApplied(instruction.op)
             switch instruction {
             case .emit(let emit):
-                self.emit(emit, attachments: attachments)
+                self.emit(emit, attachments: list.attachments)
             case .ack(let ack):
-                guard let re = header.re, let waiting = clientAcks[re], waiting.sid == ack.sid else { continue }
-                clientAcks[re] = nil
-                let (arguments, bytes) = Placeholders.extract(ack.args, from: attachments)
-                answer(waiting, with: arguments, attachments: bytes)
+                guard let waiter = waiting, waiter.sid == ack.sid else { continue }
+                waiting = nil
+                let (arguments, bytes) = Placeholders.extract(ack.args, from: list.attachments)
+                answer(waiter, with: arguments, attachments: bytes)
             case .join(let membership):
                 for sid in localSockets(membership.ns, sids: membership.sids, users: membership.users) {
                     for room in membership.rooms where !(rooms[membership.ns]?.rooms(of: sid).contains(room) ?? false) {
@@ -45,25 +40,18 @@ extension EdgeHub {
                 }
             case .disconnect(let disconnect):
                 for sid in localSockets(disconnect.ns, sids: disconnect.sids, users: disconnect.users) {
-                    guard let record = sockets[sid] else { continue }
-                    socket(.disconnect(namespace: disconnect.ns), on: record.connection)
+                    sockets[sid]?.driver.socket(.disconnect(namespace: disconnect.ns))
                 }
-            case .accept(let decision), .reject(let decision):
-                guard let re = header.re, let pending = decisions.removeValue(forKey: re) else { continue }
-                decided = true
-                decide(pending, accept: instruction.op == "accept", data: decision.data)
+            case .accept, .reject:
+                // Read by the decision's waiter (``finishDecision(_:_:)``).
+                continue
             }
         }
-        guard header.type == .reply, let re = header.re else { return }
-        // A reply without an ack leaves the client's ack unanswered, as a Node handler that
-        // never calls its callback would; forget it so it cannot leak.
-        clientAcks[re] = nil
-        if !decided, let pending = decisions.removeValue(forKey: re) {
-            decide(pending, accept: false, data: ["message": "Connection refused"])
-        }
+        if let request { finish(request, .answered(list)) }
     }
 
-    /// Sends an event to every matching local socket, encoded once.
+    /// Sends an event to every matching socket of this loop, encoded once (or once per socket
+    /// when the service asks each client for an ack, each packet with its own ack id).
     private func emit(_ emit: Emit, attachments: [[UInt8]]) {
         guard let index = rooms[emit.ns] else { return }
         let audience = SocketIO.Audience(everyone: emit.to.all ?? false, rooms: Set(emit.to.rooms ?? []),
@@ -73,40 +61,27 @@ extension EdgeHub {
         let targets = index.resolve(audience)
         guard !targets.isEmpty else { return }
         let (arguments, bytes) = Placeholders.extract(emit.args, from: attachments)
-        metrics.eventOut(emit.event, sockets: targets.count)
+        hub.metrics.eventOut(emit.event, sockets: targets.count)
+        let packetArguments = [JSON.string(emit.event)] + arguments
         if let ack = emit.ack {
-            // Each socket gets its own ack id, so each packet is encoded by its session.
             for sid in targets {
-                guard let record = sockets[sid] else { continue }
-                requestedAck = ack
-                socket(.emit(namespace: emit.ns, arguments: [.string(emit.event)] + arguments, attachments: bytes,
-                             expectsAck: true, ackTimeout: ack.timeoutMs), on: record.connection)
-                requestedAck = nil
+                sockets[sid]?.driver.emit(namespace: emit.ns, arguments: packetArguments, attachments: bytes, ack: ack)
             }
             return
         }
-        let encoded = SocketPacket.event(namespace: emit.ns, [.string(emit.event)] + arguments, attachments: bytes)
-            .encoded
+        let encoded = SocketPacket.event(namespace: emit.ns, packetArguments, attachments: bytes).encoded
         for sid in targets {
-            guard let record = sockets[sid] else { continue }
-            engine(.send(encoded), on: record.connection)
+            sockets[sid]?.driver.send(encoded)
         }
     }
 
-    /// The local sockets of `namespace` named by sid or by user.
+    /// The sockets of this loop in `namespace` named by sid or by user.
     private func localSockets(_ namespace: String, sids: [String]?, users: [String]?) -> [String] {
         var found = (sids ?? []).filter { sockets[$0]?.namespace == namespace }
         for user in users ?? [] {
             found += rooms[namespace]?.sids(ofUser: user).sorted() ?? []
         }
         return found
-    }
-
-    private func roomFact(_ kind: LifeFactKind, sid: String, namespace: String, room: String) {
-        let identity = sockets[sid]?.admitted.identity
-        var fact: [String: JSON] = ["sid": .string(sid), "ns": .string(namespace), "room": .string(room)]
-        if let identity { fact["user"] = Self.json(identity) }
-        bus.publishLife(kind, fact: .object(fact), user: identity)
     }
 }
 

@@ -1,0 +1,86 @@
+import Contracts
+import EngineIO
+import NIOCore
+import SocketIO
+
+extension ConnectionDriver {
+    /// Feeds a Socket.IO event and carries out its actions.
+    func socket(_ event: SocketEvent) {
+        perform(socketSession.handle(event, now: owner.now))
+    }
+
+    /// Sends messages encoded once for many sockets (a room's emit) through Engine.IO.
+    func send(_ messages: [EngineData]) {
+        engine(.send(messages))
+    }
+
+    /// Emits an event a service wants answered: the session gives the packet its own ack id,
+    /// and the answer (or the timeout) goes back to the service as the event `ack.event`.
+    func emit(namespace: String, arguments: [JSON], attachments: [[UInt8]], ack: EmitAck) {
+        let event = SocketEvent.emit(namespace: namespace, arguments: arguments, attachments: attachments,
+                                     expectsAck: true, ackTimeout: ack.timeoutMs)
+        perform(socketSession.handle(event, now: owner.now), requestedAck: ack)
+    }
+
+    /// Carries out Socket.IO actions in order. `requestedAck` is the service's ack request of the
+    /// emit these actions answer: the ack id the session allocates for it is recorded with it.
+    func perform(_ actions: [SocketAction], requestedAck: EmitAck? = nil) {
+        for action in actions {
+            switch action {
+            case .send(let messages):
+                engine(.send(messages))
+            case .authorize(let namespace, let auth):
+                owner.authorize(namespace, auth: auth, on: self)
+            case .connected(let namespace, let sid):
+                let admitted = authorizing.removeValue(forKey: namespace) ?? AuthorizedSocket()
+                members[namespace] = admitted
+                owner.socketConnected(namespace, sid: sid, admitted: admitted, on: self)
+            case .event(let namespace, let sid, let arguments, let attachments, let ackID):
+                owner.clientEvent(namespace, sid: sid, arguments: arguments, attachments: attachments, ackID: ackID,
+                                  on: self)
+            case .awaitingAck(_, let sid, let ackID):
+                if let requestedAck { serverAcks[ServerAckKey(sid: sid, ackID: ackID)] = requestedAck }
+            case .ackReceived(let namespace, let sid, let ackID, let arguments, let attachments):
+                guard let ack = serverAcks.removeValue(forKey: ServerAckKey(sid: sid, ackID: ackID)) else { continue }
+                answered(ack, namespace: namespace, sid: sid, ["ok": true, "args": .array(arguments)],
+                         attachments: attachments)
+            case .ackTimedOut(let namespace, let sid, let ackID):
+                guard let ack = serverAcks.removeValue(forKey: ServerAckKey(sid: sid, ackID: ackID)) else { continue }
+                answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
+            case .disconnected(let namespace, let sid, let reason):
+                serverAcks = serverAcks.filter { $0.key.sid != sid }
+                let admitted = members.removeValue(forKey: namespace) ?? AuthorizedSocket()
+                owner.socketDisconnected(namespace, sid: sid, reason: reason, admitted: admitted)
+            case .closeConnection(let reason):
+                owner.hub.logger.info("closing a connection", metadata: ["sid": "\(sid)", "reason": "\(reason)"])
+                engine(.close)
+            case .scheduleTimer(let time):
+                scheduleSocketTimer(time)
+            case .cancelTimer:
+                scheduleSocketTimer(nil)
+            }
+        }
+    }
+
+    /// A client answered (or let time out) an emit a service asked an ack for: the answer goes to
+    /// the service as the client event `ack.event` with one argument `{token?, ok, args | error}`.
+    private func answered(_ ack: EmitAck, namespace: String, sid: String, _ answer: [String: JSON],
+                          attachments: [[UInt8]])
+    {
+        var answer = answer
+        answer["token"] = ack.token.map(JSON.string)
+        owner.clientEvent(namespace, sid: sid, arguments: [.string(ack.event), .object(answer)],
+                          attachments: attachments, ackID: nil, on: self)
+    }
+
+    /// Schedules (or, with `nil`, cancels) the Socket.IO side's timer.
+    private func scheduleSocketTimer(_ time: EngineTime?) {
+        socketTimer?.cancel()
+        socketTimer = time.map { time in
+            owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) { [weak self] in
+                guard let self, self.isOpen else { return }
+                self.socket(.timerFired)
+            }
+        }
+    }
+}

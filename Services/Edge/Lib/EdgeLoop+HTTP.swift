@@ -1,0 +1,100 @@
+import Bus
+import Contracts
+import NIOCore
+
+/// Answers one plain HTTP request; called once.
+typealias HTTPRouteResponder = (HTTPRouteResponse) -> Void
+
+extension EdgeLoop {
+    /// Serves a plain HTTP request from the routes services announced (`ns: "http"`): matched,
+    /// checked, authenticated, then published as the event `<METHOD> <pattern>` to the service,
+    /// whose reply's `ack` becomes the response. Everything the edge refuses itself is answered
+    /// without publishing anything.
+    func serveHTTP(_ incoming: HTTPIncoming, respond: @escaping HTTPRouteResponder) {
+        let (path, queryText) = HTTPRouteRequest.split(target: incoming.target)
+        let match: HTTPRouteTable.Match
+        let request: HTTPRouteRequest
+        do {
+            guard let found = try hub.bus.matchHTTP(method: incoming.method, path: path) else {
+                finishHTTP(.notFound, route: "none", respond: respond)
+                return
+            }
+            match = found
+            request = HTTPRouteRequest(method: incoming.method, path: path, params: found.parameters,
+                                       query: try HTTPRouteRequest.parseQuery(queryText),
+                                       body: try HTTPRouteRequest.parseBody(incoming.body, contentType: incoming.contentType,
+                                                                            maxPayload: hub.configuration.maxPayload))
+        } catch {
+            finishHTTP(HTTPRouteResponse(error), route: "none", respond: respond)
+            return
+        }
+        let route = match.route
+        let responder = NIOLoopBound(respond, eventLoop: eventLoop)
+        guard hub.authorizer.sendsCredential(cookie: incoming.cookie, authorization: incoming.authorization) else {
+            publishHTTP(request, route: route, caller: .init(identity: nil, mode: .none), address: incoming.address,
+                        respond: responder)
+            return
+        }
+        let authorizer = hub.authorizer
+        let handle = self.handle
+        Task {
+            let result = await authorizer.authenticateHTTP(cookie: incoming.cookie, authorization: incoming.authorization)
+            handle.execute { edge in
+                switch result {
+                case .success(let caller):
+                    edge.publishHTTP(request, route: route, caller: caller, address: incoming.address, respond: responder)
+                case .failure:
+                    edge.finishHTTP(.unauthorized, route: route.text, respond: responder.value)
+                }
+            }
+        }
+    }
+
+    /// Publishes an authenticated request as an event for the service of `route`
+    /// (`sid: "http-<random>"`, `ack: true`, `auth`: how the caller was authenticated).
+    private func publishHTTP(_ request: HTTPRouteRequest, route: HTTPRoute, caller: Authorizer.HTTPCaller,
+                             address: String, respond: NIOLoopBound<HTTPRouteResponder>)
+    {
+        let header = hub.headers.event(Route(ns: HTTPRoute.namespace, event: route.text), sid: "http-" + SocketID.make(),
+                                       user: caller.identity, ack: true, ip: address, auth: caller.mode.rawValue)
+        hub.metrics.eventIn(route.text)
+        let waiter = HTTPWaiter(loop: handle, route: route.text, started: .now(), respond: respond)
+        hub.send(header, arguments: request.arguments, request: .http(waiter))
+    }
+
+    /// The event of a request ended: the reply's first `ack` is the response (500 when it is
+    /// none or not one, or the reply has an `error`); a delivery failure is 503, 404 or 500.
+    func finishHTTP(_ waiter: HTTPWaiter, _ outcome: RequestOutcome) {
+        let response: HTTPRouteResponse
+        switch outcome {
+        case .answered(let list):
+            hub.metrics.busRoundTrip(since: waiter.started)
+            if let answer = HTTPRouteResponse.answer(in: list.instructions) {
+                response = answer
+            } else {
+                logUnusableReply(route: waiter.route, from: list.header.from, error: nil)
+                response = .internalError
+            }
+        case .failed(let code):
+            hub.metrics.busRoundTrip(since: waiter.started)
+            logUnusableReply(route: waiter.route, from: nil, error: code)
+            response = .internalError
+        case .undelivered(let failure):
+            logDeliveryFailure(failure, event: waiter.route, sid: "http")
+            hub.metrics.deliveryFailed(failure.code)
+            response = HTTPRouteResponse(failure)
+        }
+        finishHTTP(response, route: waiter.route, respond: waiter.respond.value)
+    }
+
+    private func logUnusableReply(route: String, from: String?, error: String?) {
+        hub.logger.warning("an HTTP route's reply holds no response (an ack with {status, body})", metadata: [
+            "route": "\(route)", "from": "\(from ?? "-")", "error": "\(error ?? "-")",
+        ])
+    }
+
+    private func finishHTTP(_ response: HTTPRouteResponse, route: String, respond: HTTPRouteResponder) {
+        hub.metrics.httpRequest(route: route, status: response.status)
+        respond(response)
+    }
+}

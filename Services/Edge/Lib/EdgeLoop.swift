@@ -1,0 +1,141 @@
+import Contracts
+import EngineIO
+import NIOCore
+import SocketIO
+
+/// The edge's state on one event loop: its connections (a ``ConnectionDriver`` each), its
+/// sockets, the rooms they are in and the replies and emits it carried out.
+///
+/// Made by the hub on its loop (``EdgeHub/edgeLoop(on:)``) and touched only there: it is not
+/// `Sendable`, NIO handlers on the loop hold it, and other threads reach it through ``handle``.
+/// The edge runs one loop today; each loop of a larger edge would have its own.
+final class EdgeLoop {
+    /// The process-wide part: settings, the bus, authentication, metrics.
+    unowned let hub: EdgeHub
+    /// The way back onto this loop from other threads.
+    let handle: LoopHandle
+    /// The event loop.
+    let eventLoop: EventLoop
+    /// Connections by Engine.IO session id.
+    private var drivers: [String: ConnectionDriver] = [:]
+    /// Sockets by Socket.IO sid.
+    var sockets: [String: SocketRecord] = [:]
+    /// Rooms, users and members per namespace.
+    var rooms: [String: RoomIndex] = [:]
+    /// Replies (by the event they answer) and emits (by their id) already carried out here: a
+    /// re-published event may be answered twice, a durable emit published twice.
+    var applied = RecentIDs(capacity: 100_000)
+    /// When an undelivered event was last logged, and how many were not logged since.
+    var failureLog: (last: NIODeadline, suppressed: Int) = (.uptimeNanoseconds(0), 0)
+    /// WebSocket channels written to in this loop turn and not flushed yet.
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
+    private let origin = NIODeadline.now()
+    private let engineConfiguration: EngineSession.Configuration
+
+    /// The state of the loop of `handle`, for `hub`.
+    init(hub: EdgeHub, handle: LoopHandle) {
+        self.hub = hub
+        self.handle = handle
+        eventLoop = handle.eventLoop
+        let configuration = hub.configuration
+        engineConfiguration = EngineSession.Configuration(pingInterval: configuration.pingInterval,
+                                                          pingTimeout: configuration.pingTimeout,
+                                                          maxPayload: configuration.maxPayload)
+    }
+
+    /// Milliseconds since this state was made, on the monotonic clock: the state machines' time.
+    var now: EngineTime {
+        EngineTime(milliseconds: (NIODeadline.now() - origin).nanoseconds / 1_000_000)
+    }
+
+    /// The instant of a state machine's `time`.
+    func deadline(_ time: EngineTime) -> NIODeadline {
+        origin + .milliseconds(time.milliseconds)
+    }
+
+    /// Starts a connection whose handshake arrived over `transport` on `listener`; `webSocket`
+    /// is its channel for a WebSocket handshake, `incoming` answers a polling handshake.
+    @discardableResult
+    func open(transport: EngineTransport, listener: Int, address: String, cookie: String?, webSocket: Channel?,
+              incoming: (ObjectIdentifier, Responder)?) -> ConnectionDriver
+    {
+        let sid = SocketID.make()
+        let now = self.now
+        let (engine, engineActions) = EngineSession.open(sid: sid, transport: transport,
+                                                         configuration: engineConfiguration, now: now)
+        let namespaces = Set(hub.configuration.namespaces(ofListener: listener).keys)
+        let (socket, socketActions) = SocketSession.open(
+            configuration: SocketSession.Configuration(connectTimeout: hub.configuration.connectTimeout,
+                                                       namespaces: namespaces),
+            now: now)
+        let driver = ConnectionDriver(owner: self, sid: sid, listener: listener, address: address, cookie: cookie,
+                                      engine: engine, socket: socket, webSocket: webSocket)
+        drivers[sid] = driver
+        hub.metrics.engineOpened(transport: transport.rawValue)
+        driver.start(engineActions, socketActions, incoming: incoming)
+        return driver
+    }
+
+    /// The open connection with Engine.IO session id `sid`, if it came in on `listener` (any
+    /// listener when `nil`).
+    func driver(_ sid: String, listener: Int? = nil) -> ConnectionDriver? {
+        guard let driver = drivers[sid], listener == nil || driver.listener == listener else { return nil }
+        return driver
+    }
+
+    /// Forgets a connection that closed; `false` when it was already forgotten.
+    func forget(_ driver: ConnectionDriver) -> Bool {
+        drivers.removeValue(forKey: driver.sid) != nil
+    }
+
+    /// The HTTP connection `owner` held pending polls and went away.
+    func pollAbandoned(owner: ObjectIdentifier) {
+        for driver in drivers.values { driver.pollAbandoned(owner: owner) }
+    }
+
+    /// Writes frames to a WebSocket and flushes it once, after everything this loop turn
+    /// writes: the frames of one bus batch to one socket (an ack and an emit, a room's
+    /// broadcasts) leave in one `writev` instead of one each.
+    func write(_ frames: [EngineIO.WebSocketFrame], to channel: Channel) {
+        WebSocketWriter.write(frames, to: channel)
+        if unflushed.isEmpty {
+            eventLoop.assumeIsolated().execute { self.flushWrites() }
+        }
+        unflushed[ObjectIdentifier(channel)] = channel
+    }
+
+    private func flushWrites() {
+        let channels = unflushed
+        unflushed = [:]
+        for channel in channels.values { channel.flush() }
+    }
+}
+
+/// The way onto one event loop's ``EdgeLoop`` from any thread (a bus completion, an
+/// authentication task). The state is not `Sendable`: it is reached only through this handle,
+/// whose box checks that every access happens on its loop.
+struct LoopHandle: Sendable {
+    /// The loop's state, made on first use (``EdgeHub/edgeLoop(on:)``).
+    let box: NIOLoopBoundBox<EdgeLoop?>
+
+    /// The event loop.
+    var eventLoop: EventLoop { box.eventLoop }
+
+    /// Runs `body` on the loop with its state (nothing when no state was made there yet: such a
+    /// loop has no connections).
+    func execute(_ body: @escaping @Sendable (EdgeLoop) -> Void) {
+        let box = self.box
+        box.eventLoop.execute {
+            if let state = box.value { body(state) }
+        }
+    }
+
+    /// The result of `body` run on the loop with its state; `nil` when it has none.
+    func submit<Result: Sendable>(_ body: @escaping @Sendable (EdgeLoop) -> Result) -> EventLoopFuture<Result?> {
+        let box = self.box
+        return box.eventLoop.submit { box.value.map(body) }
+    }
+
+    /// `true` when both name the same loop.
+    func isSame(as other: LoopHandle) -> Bool { box === other.box }
+}

@@ -1,0 +1,38 @@
+import Contracts
+
+/// A socket admitted to a namespace: who it is and what it sent in its CONNECT.
+struct AuthorizedSocket: Sendable {
+    /// The authenticated identity; `nil` for anonymous sockets.
+    var identity: Identity?
+    /// The CONNECT auth payload without secrets (`token` removed).
+    var auth: JSON?
+}
+
+/// A socket in a namespace, as its ``EdgeLoop`` indexes it: what instructions naming it reach.
+struct SocketRecord {
+    /// The connection it lives on.
+    let driver: ConnectionDriver
+    /// Its namespace.
+    let namespace: String
+    /// Who it is and its handshake data.
+    let admitted: AuthorizedSocket
+}
+
+/// A key of the client acks a service asked for: the socket and the ack id its emit was sent with.
+struct ServerAckKey: Hashable {
+    /// The Socket.IO socket id.
+    let sid: String
+    /// The ack id its session allocated.
+    let ackID: Int64
+}
+
+/// Random ids like socket.io's: 20 characters of base64url.
+enum SocketID {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+    /// A new random id.
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt8(64)))] })
+    }
+}
