@@ -37,6 +37,10 @@ public final class BusProxy: Sendable {
         public var accepted: Int
         /// Connections refused because their key is not in the roles file.
         public var refusedConnections: Int
+        /// Messages dropped because their sender's role may not publish them.
+        public var refusedMessages: Int
+        /// Subscriptions refused because their sender's role may not read those topics.
+        public var refusedSubscriptions: Int
     }
 
     private struct Sockets: @unchecked Sendable {
@@ -83,6 +87,8 @@ public final class BusProxy: Sendable {
             try frontend.bind(configuration.frontend)
             let backend = try open(.xpub)
             try options.apply(to: backend)
+            // With keys, the bus applies each subscription itself, once its role allows it.
+            if gate != nil { try backend.set(ZMQ_XPUB_MANUAL, 1) }
             try backend.bind(configuration.backend)
             let controlEndpoint = "inproc://bus-control-\(MessageID.make())"
             let control = try open(.pair)
@@ -103,7 +109,9 @@ public final class BusProxy: Sendable {
     /// The counters so far.
     public var statistics: Statistics {
         Statistics(accepted: counters.accepted.load(ordering: .relaxed),
-                   refusedConnections: counters.refusedConnections.load(ordering: .relaxed))
+                   refusedConnections: counters.refusedConnections.load(ordering: .relaxed),
+                   refusedMessages: counters.refusedMessages.load(ordering: .relaxed),
+                   refusedSubscriptions: counters.refusedSubscriptions.load(ordering: .relaxed))
     }
 
     /// Forwards messages until ``terminate()``; the forwarding runs on a dedicated thread.
@@ -118,6 +126,11 @@ public final class BusProxy: Sendable {
                                                          "xpub": "\(boundEndpoints.backend)",
                                                          "curve": "\(taken.zap != nil)"])
                 loop.run()
+                let counts = statistics
+                logger.info("""
+                    bus refused \(counts.refusedConnections) connections, \(counts.refusedMessages) messages, \
+                    \(counts.refusedSubscriptions) subscriptions; let in \(counts.accepted) connections
+                    """)
                 sockets.withLock { sockets in
                     [sockets.frontend, sockets.backend, sockets.control, sockets.controlSender].forEach { $0.close() }
                     sockets.zap?.close()
@@ -140,4 +153,6 @@ public final class BusProxy: Sendable {
 final class ProxyCounters: Sendable {
     let accepted = Atomic<Int>(0)
     let refusedConnections = Atomic<Int>(0)
+    let refusedMessages = Atomic<Int>(0)
+    let refusedSubscriptions = Atomic<Int>(0)
 }

@@ -64,6 +64,12 @@ struct ProxyGate {
         return (reply("200", "OK", user: key), true)
     }
 
+    /// Logs a refused message or subscription, once per key and reason.
+    mutating func logRefusal(key: String, reason: String) {
+        let role = roles.roles[key].map { "\($0)" } ?? "none"
+        logOnce("\(key) \(reason)", "refused \(reason) from key \(key) (role \(role)); such messages are dropped and counted")
+    }
+
     private mutating func logOnce(_ key: String, _ message: Logger.Message, metadata: Logger.Metadata = [:]) {
         guard loggedRefusals.insert(key).inserted else { return }
         logger.warning(message, metadata: metadata)

@@ -10,11 +10,15 @@ final class ProxyLoop {
     private let backend: ZMQSocket
     private let control: ZMQSocket
     private let zap: ZMQSocket?
-    private var gate: ProxyGate?
-    private let counters: ProxyCounters
+    var gate: ProxyGate?
+    let counters: ProxyCounters
     private let logger: Logger
     /// Messages moved per side and wake-up before the other sides are looked at again.
-    private let budget = 1024
+    let budget = 1024
+    /// The parts of the message being checked (a bus with keys), reused from message to message.
+    var parts: [zmq_msg_t] = []
+    /// How many of `parts` hold the current message.
+    var partCount = 0
 
     init(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket, zap: ZMQSocket?, gate: ProxyGate?,
          counters: ProxyCounters, logger: Logger)
@@ -39,8 +43,14 @@ final class ProxyLoop {
             do {
                 readable = try zmqPollReadable(sockets, timeoutMilliseconds: timeout)
                 if readable[2] { return }
-                if readable[0] { try forward(from: frontend, to: backend) }
-                if readable[1] { try forward(from: backend, to: frontend) }
+                if readable[0] {
+                    if gate == nil { try forward(from: frontend, to: backend) }
+                    else { try forwardChecked(from: frontend, to: backend) }
+                }
+                if readable[1] {
+                    if gate == nil { try forward(from: backend, to: frontend) }
+                    else { try forwardSubscriptions(from: backend, to: frontend) }
+                }
                 if readable.count > 3, readable[3] { try answerZAP() }
             } catch {
                 if error.code != ETERM { logger.error("bus stopped: \(error)") }

@@ -1,4 +1,4 @@
-import Bus
+@testable import Bus
 import Contracts
 import Foundation
 import Testing
@@ -108,13 +108,14 @@ struct BusCurveTests {
         return try BusConnection(configuration: configuration, logger: quietLogger)
     }
 
-    @Test("known keys talk through the bus; an unknown key and no key hear nothing and are counted")
+    @Test("known keys talk through the bus within their roles; an unknown key and no key hear nothing; refusals are counted")
     func knownAndUnknown() async throws {
         let folder = try makeKeyFolder()
         let proxy = try Self.startBus(folder)
         let server = try BusKeyFile.read(path: folder.serverKeyPath).keys.publicKey
         let stranger = BusKeySource.given(.client(keys: try CurveKeyPair.generate(), serverKey: server))
-        let sender = try Self.connect(proxy, keys: .file(folder.keyPath("operator")))
+        let sender = try Self.connect(proxy, keys: .file(folder.keyPath("chat")))
+        let operatorTool = try Self.connect(proxy, keys: .file(folder.keyPath("operator")))
         let listener = try Self.connect(proxy, keys: .file(folder.keyPath("edge")))
         let intruder = try Self.connect(proxy, keys: stranger)
         let keyless = try Self.connect(proxy, keys: .given(.plain))
@@ -123,11 +124,71 @@ struct BusCurveTests {
         let overheard = Collector(intruder)
         let overheardPlain = Collector(keyless)
         let id = MessageID.make()
-        #expect(await repeatUntil({ sender.publish(message("edge", id: id)) }, { heard.contains(id: id) }))
+        let emit = Envelope(topic: "edge", header: BusHeader(type: .emit, from: "chat-abc123", id: id), body: Data("[]".utf8))
+        #expect(await repeatUntil({ sender.publish(emit) }, { heard.contains(id: id) }))
         #expect(await eventually { proxy.statistics.refusedConnections >= 2 })
         #expect(overheard.all.isEmpty && overheardPlain.all.isEmpty)
-        #expect(proxy.statistics.accepted >= 4)
-        for connection in [sender, listener, intruder, keyless] { await connection.close() }
+        #expect(proxy.statistics.accepted >= 5)
+        // An operator may not publish an emit: dropped and counted.
+        let forged = MessageID.make()
+        operatorTool.publish(Envelope(topic: "edge", header: BusHeader(type: .emit, from: "chat-abc123", id: forged),
+                                      body: Data("[]".utf8)))
+        #expect(await eventually { proxy.statistics.refusedMessages >= 1 })
+        #expect(!heard.contains(id: forged))
+        for connection in [sender, operatorTool, listener, intruder, keyless] { await connection.close() }
         proxy.terminate()
+    }
+}
+
+@Suite("Bus rules per role")
+struct ProxyRulesTests {
+    func refusal(_ role: BusRole, _ topic: String, _ type: MessageType, from: String = "chat-1a2b3c",
+                 user: Bool = false, hello: String = "") -> String?
+    {
+        var header = BusHeader(type: type, from: from)
+        if user { header.user = Identity(id: "42") }
+        return ProxyRules.refusal(role: role, topic: topic[...], header: header) { Data(hello.utf8) }
+    }
+
+    func hello(_ service: String, routes: Bool) -> String {
+        let handles = routes ? #"[{"ns":"/","event":"echo"}]"# : "[]"
+        return #"{"service":"\#(service)","instance":"x","started":1,"ready":true,"handles":\#(handles),"life":[],"interval":1000}"#
+    }
+
+    @Test("a service publishes replies, emits, plain events and its own hello, as itself only")
+    func service() {
+        let chat = BusRole.service("chat")
+        #expect(refusal(chat, "edge", .emit) == nil && refusal(chat, "inbox.x-1", .reply) == nil)
+        #expect(refusal(chat, "svc.notification", .event) == nil && refusal(chat, "edge", .event) == nil)
+        #expect(refusal(chat, "hello", .hello, hello: hello("chat", routes: true)) == nil)
+        #expect(refusal(chat, "edge", .emit, from: "presence-1a2b3c") != nil)
+        #expect(refusal(chat, "edge", .emit, from: "chatty-1a2b3c") != nil)
+        #expect(refusal(chat, "svc.echo", .event, user: true) != nil)
+        #expect(refusal(chat, "hello", .hello, hello: hello("echo", routes: true)) != nil)
+        #expect(refusal(chat, "hello", .hello, hello: "not json") != nil)
+        #expect(refusal(chat, "life", .life) != nil && refusal(chat, "svc.echo", .emit) != nil)
+    }
+
+    @Test("edges, operators and observers stay in their lanes")
+    func others() {
+        #expect(refusal(.edge, "svc.chat", .event, from: "edge-1", user: true) == nil)
+        #expect(refusal(.edge, "life", .life, from: "edge-1") == nil)
+        #expect(refusal(.edge, "edge", .emit, from: "edge-1") != nil)
+        #expect(refusal(.edge, "hello", .hello, hello: hello("chat", routes: false)) != nil)
+        #expect(refusal(.operator, "svc.chat", .event, user: true) == nil)
+        #expect(refusal(.operator, "edge", .emit) != nil)
+        #expect(refusal(.operator, "hello", .hello, hello: hello("switchboard", routes: true)) != nil)
+        #expect(refusal(.observer, "hello", .hello, hello: hello("trace", routes: false)) == nil)
+        #expect(refusal(.observer, "svc.chat", .event) != nil)
+    }
+
+    @Test("what a role may read")
+    func reading() {
+        let chat = BusRole.service("chat")
+        #expect(ProxyRules.mayRead(role: chat, prefix: "svc.chat") && ProxyRules.mayRead(role: chat, prefix: "life"))
+        #expect(!ProxyRules.mayRead(role: chat, prefix: "svc.echo") && !ProxyRules.mayRead(role: chat, prefix: ""))
+        #expect(!ProxyRules.mayRead(role: chat, prefix: "svc.cha"))
+        #expect(ProxyRules.mayRead(role: .edge, prefix: "edge.edge-1") && !ProxyRules.mayRead(role: .edge, prefix: "svc."))
+        #expect(ProxyRules.mayRead(role: .observer, prefix: "") && ProxyRules.mayRead(role: .operator, prefix: ""))
     }
 }

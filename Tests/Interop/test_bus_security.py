@@ -133,3 +133,66 @@ def test_key_files_are_owner_only(cluster):
     assert " service:chat " in roles and " edge " in roles and " operator " in roles
     assert "secret" not in roles
 
+
+def stop_and_count(bus):
+    """Stops the bus and returns its closing counts line."""
+    bus.stop()
+    return next(l for l in bus.output().splitlines() if "bus refused" in l)
+
+
+def test_a_service_key_cannot_forge_another_service_an_identity_or_read_other_events(cluster):
+    cluster.switchboard("keys", "attacker=service:chat", check=True)
+    bus = cluster.start_bus()
+    cluster.start_service("echo-service")
+    watcher = traced(cluster, "trace-operator", 6)
+    attacker = Attacker(cluster, key_file=cluster.keys / "attacker.key")
+    spy = zmq.Context.instance().socket(zmq.SUB)
+    spy.setsockopt(zmq.LINGER, 0)
+    bus_key(spy, cluster.keys / "attacker.key")
+    spy.connect(cluster.env["BUS_SUBSCRIBE"])
+    spy.setsockopt(zmq.SUBSCRIBE, b"svc.echo")
+    time.sleep(1.0)
+    own = f"chat-{uuid.uuid4().hex[:6]}"
+    try:
+        for _ in range(10):
+            # Forged: an emit as presence, an event with an identity, hellos as echo.
+            attacker.publish("edge", header("emit", "presence-c0ffee"),
+                             [{"op": "emit", "ns": "/", "event": "forged", "args": [], "to": {"all": True}}])
+            attacker.publish("svc.echo", header("event", own, event="record", ns="/", replyTo="edge",
+                                                user={"id": "victim"}), [{"key": "forged-identity"}])
+            hello = {"service": "echo", "instance": own, "handles": [{"ns": "/", "event": "echo"}], "life": [],
+                     "ready": True, "interval": 1000, "started": int(time.time() * 1000)}
+            attacker.publish("hello", header("hello", own), hello)
+            attacker.publish("hello", header("hello", "echo-evil"), dict(hello, instance="echo-evil"))
+            # Allowed for a chat key: an emit of its own.
+            attacker.publish("edge", header("emit", own),
+                             [{"op": "emit", "ns": "/", "event": "own-emit", "args": [], "to": {"all": True}}])
+            time.sleep(0.1)
+        cluster.switchboard("send", "echo", '["for echo only"]', check=True)
+        spied = []
+        deadline = time.time() + 1.5
+        while time.time() < deadline:
+            if spy.poll(50):
+                spied.append(spy.recv_multipart())
+        heard = attacker.received(0.5)
+    finally:
+        spy.close()
+        attacker.close()
+    watcher.popen.wait(timeout=30)
+    lines = json_lines(watcher.output())
+    assert [l for l in lines if l["type"] == "emit" and l["header"]["from"] == own], "the chat key's own emit was dropped"
+    assert not [l for l in lines if l["header"]["from"] in ("presence-c0ffee", "echo-evil")]
+    assert not [l for l in lines if l["type"] == "hello" and l["header"]["from"] == own]
+    assert not [l for l in lines if l["type"] == "event" and l["header"].get("user")]
+    assert spied == [], "a chat key read echo's events"
+    assert not [f for f in heard if f[0].startswith(b"svc.")], "a chat key's subscription to everything read events"
+    assert "forged-identity" not in [key for _, key in effects(cluster)]
+    log = bus.output()
+    for reason in ("from names another process than service chat", "an identity header from a service",
+                   "a hello as service echo", 'a subscription to "svc.echo"', 'a subscription to ""'):
+        assert log.count(f"refused {reason} from key") == 1, (reason, log)
+    counts = stop_and_count(bus)
+    refused_messages = int(counts.split(" connections, ")[1].split(" messages")[0])
+    refused_subscriptions = int(counts.split(" messages, ")[1].split(" subscriptions")[0])
+    assert refused_messages >= 40 and refused_subscriptions >= 2, counts
+

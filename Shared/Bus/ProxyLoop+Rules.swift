@@ -1,0 +1,106 @@
+import CZeroMQ
+import Contracts
+import Foundation
+
+/// The forwarding of a bus with keys: each message is received whole, checked against its
+/// sender's role (``ProxyRules``; the key comes with every message as its `User-Id`) and
+/// forwarded or dropped; each subscription is checked the same way before the XPUB side
+/// (`ZMQ_XPUB_MANUAL`) applies it and the XSUB side passes it upstream.
+extension ProxyLoop {
+    /// Moves the messages that their sender's role allows from XSUB to XPUB, until none waits
+    /// or the budget is spent; counts and logs the others.
+    func forwardChecked(from source: ZMQSocket, to target: ZMQSocket) throws(ZMQError) {
+        for _ in 0..<budget {
+            guard try receiveParts(from: source) else { return }
+            defer { closeParts() }
+            if let (key, reason) = publishingRefusal() {
+                counters.refusedMessages.wrappingAdd(1, ordering: .relaxed)
+                gate?.logRefusal(key: key, reason: reason)
+                continue
+            }
+            for index in 0..<partCount {
+                while zmq_msg_send(&parts[index], target.handle, index < partCount - 1 ? ZMQ_SNDMORE : 0) < 0 {
+                    let error = ZMQError.last("proxy send")
+                    if error.code != EINTR { throw error }
+                }
+            }
+        }
+    }
+
+    /// Applies and passes upstream the subscriptions that their sender's role may read.
+    func forwardSubscriptions(from backend: ZMQSocket, to frontend: ZMQSocket) throws(ZMQError) {
+        for _ in 0..<budget {
+            guard try receiveParts(from: backend) else { return }
+            defer { closeParts() }
+            let bytes = Self.bytes(of: &parts[0])
+            guard partCount == 1, let kind = bytes.first, kind <= 1 else { continue }
+            // An unsubscription libzmq made itself for a peer that left carries no key: it only
+            // undoes what was allowed before, so it goes upstream as it is.
+            if let key = Self.userID(of: &parts[0]) {
+                let prefix = String(decoding: bytes.dropFirst(), as: UTF8.self)
+                guard let role = gate?.roles.roles[key], ProxyRules.mayRead(role: role, prefix: prefix[...]) else {
+                    counters.refusedSubscriptions.wrappingAdd(1, ordering: .relaxed)
+                    gate?.logRefusal(key: key, reason: "a subscription to \"\(prefix)\"")
+                    continue
+                }
+                try backend.set(kind == 1 ? ZMQ_SUBSCRIBE : ZMQ_UNSUBSCRIBE, bytes: Array(bytes.dropFirst()))
+            }
+            while zmq_msg_send(&parts[0], frontend.handle, 0) < 0 {
+                let error = ZMQError.last("proxy send")
+                if error.code != EINTR { throw error }
+            }
+        }
+    }
+
+    /// Receives one whole message into `parts`; `false` when none waits.
+    private func receiveParts(from source: ZMQSocket) throws(ZMQError) -> Bool {
+        partCount = 0
+        var more = true
+        while more {
+            if partCount == parts.count {
+                parts.append(zmq_msg_t())
+            }
+            zmq_msg_init(&parts[partCount])
+            if zmq_msg_recv(&parts[partCount], source.handle, partCount == 0 ? ZMQ_DONTWAIT : 0) < 0 {
+                let error = ZMQError.last("proxy receive")
+                zmq_msg_close(&parts[partCount])
+                if error.code == EINTR { continue }
+                let nothingWaited = error.code == EAGAIN && partCount == 0
+                closeParts()
+                if nothingWaited { return false }
+                throw error
+            }
+            more = zmq_msg_more(&parts[partCount]) != 0
+            partCount += 1
+        }
+        return true
+    }
+
+    /// Releases the received parts (a part that was sent is already empty).
+    private func closeParts() {
+        for index in 0..<partCount { zmq_msg_close(&parts[index]) }
+        partCount = 0
+    }
+
+    /// The sender's key and why its message is refused; `nil` when it may be forwarded.
+    private func publishingRefusal() -> (key: String, reason: String)? {
+        guard let key = Self.userID(of: &parts[0]) else { return ("", "a message without a key") }
+        guard let role = gate?.roles.roles[key] else { return (key, "a key no longer in the roles file") }
+        guard partCount >= 3,
+              let topic = String(bytes: Self.bytes(of: &parts[0]), encoding: .utf8),
+              let envelope = try? Envelope.decode([Data(topic.utf8), Data(Self.bytes(of: &parts[1])), Data()])
+        else { return (key, "a malformed message") }
+        let reason = ProxyRules.refusal(role: role, topic: topic[...], header: envelope.header) {
+            Data(Self.bytes(of: &self.parts[2]))
+        }
+        return reason.map { (key, $0) }
+    }
+
+    private static func bytes(of message: inout zmq_msg_t) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message))
+    }
+
+    private static func userID(of message: inout zmq_msg_t) -> String? {
+        zmq_msg_gets(&message, "User-Id").map { String(cString: $0) }
+    }
+}
