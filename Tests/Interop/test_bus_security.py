@@ -196,3 +196,42 @@ def test_a_service_key_cannot_forge_another_service_an_identity_or_read_other_ev
     refused_subscriptions = int(counts.split(" messages, ")[1].split(" subscriptions")[0])
     assert refused_messages >= 40 and refused_subscriptions >= 2, counts
 
+
+def host_address():
+    """An address of this host other than 127.0.0.1: its outward one, else 127.0.0.2."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: only the route is looked up
+            address = probe.getsockname()[0]
+        except OSError:
+            address = "127.0.0.1"
+    return address if address != "127.0.0.1" else "127.0.0.2"
+
+
+def test_a_service_on_another_address_joins_with_its_keys_from_the_environment(cluster, tmp_path):
+    publish_port = cluster.env["BUS_PUBLISH"].rsplit(":", 1)[1]
+    subscribe_port = cluster.env["BUS_SUBSCRIBE"].rsplit(":", 1)[1]
+    cluster.start("bus", extra_env={"BUS_PUBLISH": f"tcp://*:{publish_port}",
+                                    "BUS_SUBSCRIBE": f"tcp://*:{subscribe_port}"}).wait_for_log("bus forwarding")
+    address = host_address()
+    keys = dict(line.split(" ", 1) for line in (cluster.keys / "echo-service.key").read_text().splitlines()
+                if line and not line.startswith("#"))
+    elsewhere = tmp_path / "elsewhere"  # the other host's data folder: no key folder in it
+    elsewhere.mkdir()
+    echo = cluster.start("echo-service", name="echo-elsewhere", extra_env={
+        "BUS_PUBLISH": f"tcp://{address}:{publish_port}", "BUS_SUBSCRIBE": f"tcp://{address}:{subscribe_port}",
+        "SWITCHBOARD_DATA": str(elsewhere), "BUS_PUBLIC_KEY": keys["public"], "BUS_SECRET_KEY": keys["secret"],
+        "BUS_SERVER_KEY": keys["server"]})
+    echo.wait_for_log("ready: heard our own hello back")
+    out = cluster.switchboard("send", "echo", '["across"]', "--json", check=True)
+    assert json_lines(out.stdout)[0]["body"][0]["args"] == ["across"]
+    assert keys["secret"] not in echo.output()
+    # The same service with a key the bus does not know never becomes ready.
+    public, secret = zmq.curve_keypair()
+    stranger = cluster.start("echo-service", name="echo-stranger", extra_env={
+        "BUS_PUBLISH": f"tcp://{address}:{publish_port}", "BUS_SUBSCRIBE": f"tcp://{address}:{subscribe_port}",
+        "SWITCHBOARD_DATA": str(elsewhere / "stranger"), "BUS_PUBLIC_KEY": public.decode(),
+        "BUS_SECRET_KEY": secret.decode(), "BUS_SERVER_KEY": keys["server"]})
+    time.sleep(2)
+    assert "ready: heard our own hello back" not in stranger.output()
