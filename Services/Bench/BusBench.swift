@@ -19,18 +19,31 @@ final class BusBench: Sendable {
     private let clientTask: Task<Void, Never>
     private let serviceTask: Task<Void, any Error>
 
+    private let keyFolder: BusKeyFolder?
+
     /// Starts everything and returns once the client heard the service announce itself ready.
-    init(configuration: BusConnection.Configuration, external: Bool, logger: Logger) async throws {
+    /// With `curve`, the in-process bus has keys of its own (in a temporary folder, removed by
+    /// ``shutdown()``): the client is an operator, the service `service:bench`.
+    init(configuration: BusConnection.Configuration, external: Bool, curve: Bool, logger: Logger) async throws {
         var configuration = configuration
+        var serviceBus = configuration
         if external {
-            (proxy, proxyTask) = (nil, nil)
+            (proxy, proxyTask, keyFolder) = (nil, nil, nil)
         } else {
             var proxyConfiguration = BusProxy.Configuration()
             proxyConfiguration.frontend = "tcp://127.0.0.1:*"
             proxyConfiguration.backend = "tcp://127.0.0.1:*"
+            keyFolder = curve ? BusKeyFolder(path: NSTemporaryDirectory() + "bench-keys-\(MessageID.make())") : nil
+            if let keyFolder {
+                try keyFolder.ensure([("bench-client", .operator), ("bench", .service("bench"))])
+                proxyConfiguration.keyFolder = keyFolder.path
+            }
             let proxy = try BusProxy(configuration: proxyConfiguration, logger: logger)
             configuration.publishEndpoint = proxy.boundEndpoints.frontend
             configuration.subscribeEndpoint = proxy.boundEndpoints.backend
+            configuration.keys = keyFolder.map { .file($0.keyPath("bench-client")) } ?? .given(.plain)
+            serviceBus = configuration
+            serviceBus.keys = keyFolder.map { .file($0.keyPath("bench")) } ?? .given(.plain)
             (self.proxy, proxyTask) = (proxy, Task { await proxy.run() })
         }
         var clientConfiguration = BusClient.Configuration(instance: "bench-\(MessageID.shortSuffix())")
@@ -39,7 +52,7 @@ final class BusBench: Sendable {
         self.client = client
         clientTask = Task { await client.run() }
         var service = ServiceConfiguration(service: "bench")
-        service.bus = configuration
+        service.bus = serviceBus
         let runtime = try ServiceRuntime(definition: Self.definition, configuration: service, logger: logger)
         serviceTask = Task { try await runtime.run() }
         let ready = await client.waitUntil(timeout: .seconds(10)) {
@@ -88,6 +101,7 @@ final class BusBench: Sendable {
         _ = await serviceTask.result
         proxy?.terminate()
         await proxyTask?.value
+        if let keyFolder { try? FileManager.default.removeItem(atPath: keyFolder.path) }
     }
 }
 

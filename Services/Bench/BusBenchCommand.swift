@@ -13,7 +13,8 @@ struct BusBenchCommand: AsyncParsableCommand {
         commandName: "bus",
         abstract: "Round-trip latency and throughput of the bus, and of bare libzmq for scale.",
         discussion: """
-            Self-contained: starts a bus proxy on free loopback ports (unless --external), an \
+            Self-contained: starts a bus proxy on free loopback ports (unless --external; with --curve it \
+            has keys and every connection is CurveZMQ), an \
             in-process service `bench` answering `/ ping` with an ack of its arguments, and a client \
             publishing events through the delivery rules. Each in-flight level runs a warm-up, then \
             --messages round trips, keeping that many events waiting for their reply at once. The \
@@ -23,6 +24,8 @@ struct BusBenchCommand: AsyncParsableCommand {
 
     @OptionGroup var bus: BusOptions
     @Flag(help: "Use the bus at --publish/--subscribe instead of starting one in-process.") var external = false
+    @Flag(help: "Give the in-process bus CURVE keys (a temporary key folder), as deploy/run's bus has.")
+    var curve = false
     @Option(help: "Measured round trips per path and in-flight level.") var messages = 20_000
     @Option(help: "Unmeasured round trips before each measurement.") var warmup = 2_000
     @Option(help: "Comma-separated numbers of messages in flight at once.") var inFlight = InFlightLevels([1, 64])
@@ -41,7 +44,7 @@ struct BusBenchCommand: AsyncParsableCommand {
         var results = try await onOwnThread(name: "bench-dealer") {
             try BareRoundTrip.run(frames: frames, levels: levels, count: count, warmup: warmup)
         }
-        let bench = try await BusBench(configuration: connection, external: external,
+        let bench = try await BusBench(configuration: connection, external: external, curve: curve,
                                        logger: Logger(label: "bench"))
         for level in levels {
             _ = await bench.measure(count: warmup, inFlight: level)
@@ -49,7 +52,8 @@ struct BusBenchCommand: AsyncParsableCommand {
         }
         await bench.shutdown()
         results.sort { ($0.inFlight, $0.path.rawValue) < ($1.inFlight, $1.path.rawValue) }
-        let setup = external ? "bus at \(bus.publish) / \(bus.subscribe)" : "in-process bus proxy"
+        let setup = external ? "bus at \(bus.publish) / \(bus.subscribe)"
+            : "in-process bus proxy, \(curve ? "CURVE" : "no CURVE")"
         let report = BenchReport(results: results, messages: count, warmup: warmup, setup: setup,
                                  frameBytes: frames.reduce(0) { $0 + $1.count })
         emitLine(json ? report.json : report.table)
