@@ -1,5 +1,3 @@
-import Foundation
-
 /// Which edges must carry an instruction out, and so where a reply goes (bus protocol §12,
 /// "Where a reply goes").
 ///
@@ -23,17 +21,6 @@ extension Instruction {
             return !(disconnect.users ?? []).isEmpty || Self.namesOthers(disconnect.sids, than: sid)
         }
     }
-
-    /// `true` when `body`, a reply's JSON list of instructions, may hold an instruction that
-    /// ``reachesBeyond(socket:)``: it names one of the ops that reach sockets (`emit`, `join`,
-    /// `leave`, `disconnect`) somewhere in its bytes. `false` is certain (a list of acks and
-    /// decisions only, or an empty one) and needs no parsing; `true` must be confirmed by reading
-    /// the list.
-    public static func mayReachSockets(_ body: Data) -> Bool {
-        socketOps.contains { body.range(of: $0) != nil }
-    }
-
-    private static let socketOps = ["emit", "join", "leave", "disconnect"].map { Data($0.utf8) }
 
     private static func namesOthers(_ sids: [String]?, than sid: String?) -> Bool {
         (sids ?? []).contains { $0 != sid }

@@ -55,11 +55,33 @@ import Testing
         #expect(foreign.replyTopic(body: room) == "edge.edge-2", "only an edge's own topic is re-addressed")
     }
 
-    @Test func onlyBodiesNamingASocketOpAreRead() throws {
-        #expect(!Instruction.mayReachSockets(try body([.ack(Ack(sid: "s1", args: [1]))])))
-        #expect(Instruction.mayReachSockets(try body([emit(Audience(sids: ["s1"]))])))
-        #expect(Instruction.mayReachSockets(Data(#"[{"op" : "join"}]"#.utf8)), "whatever the spacing")
-        // A body that is not a list of instructions is nobody's to carry out: it stays with the asker.
-        #expect(edgeEvent().replyTopic(body: Data(#"[{"op":"emit"}]"#.utf8)) == "edge.edge-1")
+    /// The rule read from the whole list, as the scanner must answer it.
+    func decoded(_ body: String, sid: String? = "s1") -> String {
+        let instructions = try? JSONCoding.decode([Instruction].self, from: Data(body.utf8))
+        return instructions?.contains { $0.reachesBeyond(socket: sid) } == true ? "edge" : "edge.edge-1"
+    }
+
+    @Test(arguments: [
+        // Arguments of every shape are skipped, brackets, quotes and escapes in strings included.
+        #"[{"args":["a]\"},{[",{"x":[1,-2.5e3,true,null,{"y":"}"}]}],"op":"ack","sid":"s1"}]"#,
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"sids":["s1"]},"except":{"rooms":["r"]}}]"#,
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"rooms":[],"users":null,"all":false,"sids":["s1"]}}]"#,
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"all":true}}]"#,
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"users":["42"]}}]"#,
+        #" [ { "op" : "join" , "ns" : "/" , "rooms" : [ "lobby" ] , "sids" : [ "s1" ] } ] "#,
+        #"[{"ns":"/","op":"join","rooms":["lobby"],"sids":["s1","s2"]}]"#,
+        #"[{"ns":"/","op":"leave","rooms":["lobby"],"users":["42"]}]"#,
+        #"[{"ns":"/","op":"disconnect","sids":["s1"],"reason":"kicked"}]"#,
+        #"[{"data":{"op":"emit","to":{"all":true}},"op":"accept"},{"op":"reject"}]"#,
+        // What the scanner leaves to the full reading: escapes, members of other types.
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"sids":["s1"]}}]"#,
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"rooms":["r"]}}]"#,
+        #"[{"args":[],"event":"e","ns":"/","op":"emit","to":{"rooms":"r"}}]"#,
+        #"[{"op":"fly"}]"#, #"{"op":"ack"}"#, "[", "", "[]",
+        // A member written twice: the last one counts.
+        #"[{"args":[],"event":"e","ns":"/","op":"ack","op":"emit","to":{"rooms":["r"]}}]"#,
+    ])
+    func theSkimAnswersAsTheWholeList(_ body: String) {
+        #expect(edgeEvent().replyTopic(body: Data(body.utf8)) == decoded(body), "\(body)")
     }
 }
