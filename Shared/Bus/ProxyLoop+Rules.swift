@@ -86,11 +86,14 @@ extension ProxyLoop {
     private func publishingRefusal() -> (key: String, reason: String)? {
         guard let key = Self.userID(of: &parts[0]) else { return ("", "a message without a key") }
         guard let role = gate?.roles.roles[key] else { return (key, "a key no longer in the roles file") }
-        guard partCount >= 3,
-              let topic = String(bytes: Self.bytes(of: &parts[0]), encoding: .utf8),
-              let envelope = try? Envelope.decode([Data(topic.utf8), Data(Self.bytes(of: &parts[1])), Data()])
+        // The header is read as a receiver reads it (`Envelope.decode`), from one copy of its bytes.
+        let headerBytes = partCount >= 3 ? Data(Self.bytes(of: &parts[1])) : Data()
+        guard partCount >= 3, Self.bytes(of: &parts[0]).count > 0,
+              let topic = String(validating: Self.bytes(of: &parts[0]), as: UTF8.self),
+              let header = BusHeader(wire: headerBytes) ?? (try? JSONCoding.decode(BusHeader.self, from: headerBytes)),
+              header.v == BusHeader.protocolVersion
         else { return (key, "a malformed message") }
-        let reason = ProxyRules.refusal(role: role, topic: topic[...], header: envelope.header) {
+        let reason = ProxyRules.refusal(role: role, topic: topic[...], header: header) {
             Data(Self.bytes(of: &self.parts[2]))
         }
         return reason.map { (key, $0) }
