@@ -70,7 +70,10 @@ struct CallBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warning: open-file limit \(fileLimit) is low\n".utf8))
         }
         let pid = try callPid ?? EdgeBenchCommand.onlyProcess(named: "call")
-        let session = try await CallBenchBus(configuration: bus.connectionConfiguration(), timeout: timeout)
+        var connection = bus.connectionConfiguration()
+        // The session plays an edge (life facts, client events): the edge's key, unless --key names one.
+        if bus.key == nil { connection.keys = .environment(name: "edge") }
+        let session = try await CallBenchBus(configuration: connection, timeout: timeout)
         var failed = false
         do {
             try await session.seed(seedDocument())

@@ -11,7 +11,7 @@ enum ProxyRules {
             switch header.type {
             case .event: return topic.hasPrefix("svc.") ? nil : "an edge's event outside svc.*"
             case .life: return topic == "life" ? nil : "a life fact outside life"
-            case .hello: return helloRefusal(topic: topic, body: body(), service: "edge", handles: false)
+            case .hello: return helloRefusal(topic: topic, body: body(), service: nil, handles: false)
             case .reply, .emit: return "an edge publishing \(header.type.rawValue)"
             }
         case .service(let name):
