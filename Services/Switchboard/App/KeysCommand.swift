@@ -10,7 +10,7 @@ struct KeysCommand: ParsableCommand {
         abstract: "Create the bus keys that are missing (the folder 0700, key files 0600), or rotate one.",
         discussion: """
             Makes the bus's key, one key per standard process (edge, chat, presence, call, notification,
-            echo-service, operator, observer) and one per MEMBER, NAME=ROLE, ROLE being edge, service:NAME,
+            echo-service, operator, console, observer) and one per MEMBER, NAME=ROLE, ROLE being edge, service:NAME,
             operator or observer; a key file is FOLDER/NAME.key. Existing keys are kept.
             The roles file FOLDER/roles lists every public key with its role: delete a line to revoke a
             key. docs/operations.md explains hosts apart, rotation and revocation.

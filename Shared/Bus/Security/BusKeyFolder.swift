@@ -18,11 +18,12 @@ public struct BusKeyFolder: Sendable {
     }
 
     /// The keys every `deploy/run` process uses, by key file name: the edge, each Procfile
-    /// service and the echo service, the operator's tool and an observer.
+    /// service and the echo service, the operator's tool, the console (an operator) and an observer.
     public static let standardMembers: [(name: String, role: BusRole)] = [
         ("edge", .edge), ("chat", .service("chat")), ("presence", .service("presence")),
         ("call", .service("call")), ("notification", .service("notification")),
-        ("echo-service", .service("echo")), ("operator", .operator), ("observer", .observer),
+        ("echo-service", .service("echo")), ("operator", .operator), ("console", .operator),
+        ("observer", .observer),
     ]
 
     /// The path of the bus's key file.
