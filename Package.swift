@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "call", targets: ["CallApp"]),
         .executable(name: "chat", targets: ["ChatApp"]),
         .executable(name: "echo-service", targets: ["EchoService"]),
+        .executable(name: "console", targets: ["ConsoleApp"]),
         .library(name: "Bus", targets: ["Bus"]),
         .library(name: "ServiceKit", targets: ["ServiceKit"]),
     ],
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // MARK: Shared libraries
@@ -122,6 +124,18 @@ let package = Package(
                 dependencies: ["Contracts", "ServiceKit", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Services/Chat/Lib"),
         .executableTarget(name: "ChatApp", dependencies: ["Chat", "ServiceKit"], path: "Services/Chat/App"),
+        .target(name: "Console",
+                dependencies: [
+                    "Bus", "Contracts", "SwitchboardKit",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOPosix", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                ],
+                path: "Services/Console/Lib"),
+        .executableTarget(name: "ConsoleApp", dependencies: ["Console"], path: "Services/Console/App"),
 
         // MARK: Test fixtures and tests
         .executableTarget(name: "EchoService",
@@ -165,6 +179,8 @@ let package = Package(
                                    .product(name: "GRDB", package: "GRDB.swift"),
                                    .product(name: "Logging", package: "swift-log")],
                     path: "Tests/ChatTests"),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Bus", "Contracts"],
+                    path: "Tests/ConsoleTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BusTests",
                     dependencies: ["Bus", "Contracts", .product(name: "Logging", package: "swift-log")],

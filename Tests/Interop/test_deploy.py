@@ -44,7 +44,7 @@ def test_supervisord_restarts_one_process_while_the_others_keep_running(cluster,
     procfile = (ROOT / "Procfile").read_text() + "echo: exec ${SWITCHBOARD_BIN:-.build/release}/echo-service\n"
     (app / "Procfile").write_text(procfile)
     (app / ".run").mkdir()
-    env = dict(cluster.env, SWITCHBOARD_BIN=str(BIN))
+    env = dict(cluster.env, SWITCHBOARD_BIN=str(BIN), CONSOLE_PORT=str(free_port()))
     subprocess.run(["honcho", "export", "--app", "switchboard", "--app-root", str(app), "--user", "root",
                     "--template-dir", "deploy/supervisord", "supervisord", ".run"],
                    cwd=app, env=env, check=True, capture_output=True)
@@ -73,8 +73,8 @@ def test_honcho_start_runs_the_procfile(cluster):
     stops them all. It is stopped only once all have started: honcho itself can crash on a
     SIGTERM that arrives while it is still starting processes."""
     names = [line.split(":")[0] for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()]
-    ready = {"bus": "bus forwarding", "edge": "edge listening"}
-    env = dict(cluster.env, SWITCHBOARD_BIN=str(BIN), EDGE_PORT=str(free_port()))
+    ready = {"bus": "bus forwarding", "edge": "edge listening", "console": "console listening"}
+    env = dict(cluster.env, SWITCHBOARD_BIN=str(BIN), EDGE_PORT=str(free_port()), CONSOLE_PORT=str(free_port()))
     honcho = subprocess.Popen(["honcho", "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     waiting = set(names)
