@@ -1,0 +1,93 @@
+"""The console in a browser (issue 16): the whole system under supervisord as deploy/run starts
+it, the page opened with its token in headless Chromium, the five services seen ready, a
+Socket.IO event and its reply in the live table with their latency, the table filtered by event
+name, presence restarted from the page (red, then back); without the token, 401."""
+import os
+import time
+
+import requests
+import socketio
+from selenium.webdriver.common.by import By
+
+from console_helpers import System, browser, service_rows, wait_until
+
+SERVICES = {"edge", "presence", "notification", "call", "chat"}
+
+
+def test_console_shows_and_steers_the_running_system(cluster, tmp_path):
+    system = System(cluster, tmp_path)
+    driver = None
+    client = socketio.Client(reconnection=False)
+    try:
+        token = system.token()
+        assert system.wait_http().status_code == 401
+        assert requests.get(system.url + "events", timeout=5).status_code == 401
+        assert requests.get(system.url + "api/state", params={"token": "wrong"}, timeout=5).status_code == 401
+        assert requests.get(system.url + "api/state", headers={"Authorization": f"Bearer {token}"},
+                            timeout=5).status_code == 200
+
+        driver = browser()
+        driver.get(f"{system.url}?token={token}")
+        wait_until(lambda: SERVICES <= {s for s, _, cls, ready in service_rows(driver)
+                                        if "alive" in cls and ready == "yes"},
+                   what="the five services ready")
+
+        # A Socket.IO event and its reply, in the live table within 2 s, with the latency.
+        wait_until(lambda: _connect(client, system.edge_url), what="a Socket.IO connection to the edge")
+        assert client.call("user:getRoom", {"userId": 0}, timeout=10) == {"roomId": None}
+        answered = time.monotonic()
+        row = wait_until(lambda: _event_row(driver, "user:getRoom", answered=True), timeout=2.0,
+                         what="user:getRoom and its reply in the live table")
+        assert "ms" in row.find_element(By.CSS_SELECTOR, "td.latency").text
+        assert time.monotonic() - answered < 2.0
+        row.click()
+        detail = driver.find_element(By.ID, "detail").text
+        assert '"event": "user:getRoom"' in detail and "reply after" in detail
+
+        # Filtered by event name: only that event's lines (and their replies) remain.
+        driver.find_element(By.ID, "filter-event").send_keys("user:getRoom")
+        driver.find_element(By.ID, "apply-filter").click()
+        client.call("user:getRoom", {"userId": 1}, timeout=10)
+        other = socketio.Client(reconnection=False)
+        other.connect(system.edge_url, transports=["websocket"], wait_timeout=10)
+        other.disconnect()
+        wait_until(lambda: _event_row(driver, "user:getRoom", answered=True), what="the filtered table")
+        time.sleep(1.0)
+        events = {r.get_attribute("data-event") for r in driver.find_elements(By.CSS_SELECTOR, "#trace tbody tr")}
+        assert events == {"user:getRoom"}, events
+
+        # Restart presence from the page: its instance turns red, a new one comes back ready.
+        old = [i for s, i, cls, _ in service_rows(driver) if s == "presence" and "alive" in cls]
+        assert len(old) == 1
+        wait_until(lambda: driver.find_element(By.CSS_SELECTOR, 'button.restart[data-process="presence"]'),
+                   what="presence's restart button").click()
+        wait_until(lambda: any(s == "presence" and i == old[0] and "dead" in cls
+                               for s, i, cls, _ in service_rows(driver)), what="the old presence turning red")
+        wait_until(lambda: any(s == "presence" and i != old[0] and "alive" in cls and ready == "yes"
+                               for s, i, cls, ready in service_rows(driver)), what="a new presence ready")
+        assert "presence restarted" in driver.find_element(By.ID, "restart-note").text
+        if os.environ.get("CONSOLE_SCREENSHOT"):
+            driver.find_element(By.ID, "filter-event").clear()
+            driver.find_element(By.ID, "apply-filter").click()
+            time.sleep(3)
+            driver.save_screenshot(os.environ["CONSOLE_SCREENSHOT"])
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- supervisord output ---\n{system.output()}") from error
+    finally:
+        if client.connected:
+            client.disconnect()
+        if driver is not None:
+            driver.quit()
+        system.stop()
+
+
+def _connect(client, url):
+    client.connect(url, transports=["websocket"], wait_timeout=10)
+    return client.connected
+
+
+def _event_row(driver, event, answered):
+    for row in driver.find_elements(By.CSS_SELECTOR, f'#trace tbody tr[data-type="event"][data-event="{event}"]'):
+        if not answered or row.find_elements(By.CSS_SELECTOR, "td.latency"):
+            return row
+    return None
