@@ -97,12 +97,22 @@ public struct RoomIndex: Sendable, Hashable {
         var candidates: Set<String>
         if audience.everyone {
             candidates = members
+        } else if audience.sids.isEmpty, audience.users.isEmpty, audience.rooms.count == 1,
+                  let room = audience.rooms.first
+        {
+            // One room, the common broadcast: its set as it is, not rehashed into a new one.
+            candidates = sids(inRoom: room)
         } else {
             candidates = audience.sids.intersection(members)
             for room in audience.rooms { candidates.formUnion(sids(inRoom: room)) }
             for user in audience.users { candidates.formUnion(sids(ofUser: user)) }
         }
         guard !audience.exceptRooms.isEmpty || !audience.exceptSids.isEmpty else { return candidates }
+        if audience.exceptRooms.isEmpty {
+            // Only sockets left out (`exceptSelf`): removed one by one, the rest not rehashed.
+            for sid in audience.exceptSids { candidates.remove(sid) }
+            return candidates
+        }
         return candidates.filter { sid in
             !audience.exceptSids.contains(sid) && rooms(of: sid).isDisjoint(with: audience.exceptRooms)
         }

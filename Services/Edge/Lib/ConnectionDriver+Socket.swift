@@ -9,11 +9,6 @@ extension ConnectionDriver {
         perform(socketSession.handle(event, now: owner.now))
     }
 
-    /// Sends messages encoded once for many sockets (a room's emit) through Engine.IO.
-    func send(_ messages: [EngineData]) {
-        engine(.send(messages))
-    }
-
     /// Emits an event a service wants answered: the session gives the packet its own ack id,
     /// and the answer (or the timeout) goes back to the service as the event `ack.event`.
     func emit(namespace: String, arguments: [JSON], attachments: [[UInt8]], ack: EmitAck) {

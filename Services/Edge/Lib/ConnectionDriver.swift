@@ -31,7 +31,11 @@ final class ConnectionDriver {
     /// The pending long-poll GET, with the identity of the HTTP handler holding it.
     private var poll: (owner: ObjectIdentifier, respond: Responder)?
     /// The WebSocket in use.
-    private(set) var currentWebSocket: Channel?
+    private(set) var currentWebSocket: Channel? {
+        didSet { outlet = currentWebSocket.flatMap { try? WebSocketOutlet(channel: $0) } }
+    }
+    /// Where the frames of the WebSocket in use leave.
+    private var outlet: WebSocketOutlet?
     /// A WebSocket being probed for an upgrade.
     private(set) var probeWebSocket: Channel?
     private var engineTimer: Scheduled<Void>?
@@ -57,6 +61,7 @@ final class ConnectionDriver {
         engineSession = engine
         socketSession = socket
         currentWebSocket = webSocket
+        outlet = webSocket.flatMap { try? WebSocketOutlet(channel: $0) }
     }
 
     /// `true` until the Engine.IO session closed.
@@ -81,6 +86,17 @@ final class ConnectionDriver {
     func engine(_ event: EngineEvent, incoming: (ObjectIdentifier, Responder)? = nil, webSocket: Channel? = nil) {
         let actions = engineSession.handle(event, now: owner.now)
         perform(actions, incoming: incoming, webSocket: webSocket, holdsPoll: event == .pollArrived)
+    }
+
+    /// Sends messages encoded once for many sockets (a room's emit); `framed` holds the same
+    /// messages in WebSocket framing, which a connection open on a WebSocket writes as they are,
+    /// without a turn of its state machine (which would only frame them again).
+    func send(_ messages: [EngineData], framed: ByteBuffer) {
+        if let outlet, engineSession.phase == .open, engineSession.transport == .websocket {
+            owner.write(framed, to: outlet)
+        } else {
+            engine(.send(messages))
+        }
     }
 
     /// The HTTP connection `owner` went away: if it held this connection's poll, the session hears so.
@@ -109,9 +125,10 @@ final class ConnectionDriver {
             case .respond(let response):
                 incoming?.1(response)
                 incoming = nil
-            case .sendFrames(let frames, let channel):
-                let target = channel == .current ? currentWebSocket : probeWebSocket
-                target.map { owner.write(frames, to: $0) }
+            case .sendFrames(let frames, .current):
+                outlet.map { owner.write(frames, to: $0) }
+            case .sendFrames(let frames, .probe):
+                probeWebSocket.map { WebSocketWriter.write(frames, to: $0); $0.flush() }
             case .acceptUpgrade:
                 probeWebSocket = webSocket
             case .refuseUpgrade:
@@ -121,6 +138,7 @@ final class ConnectionDriver {
                 currentWebSocket = probeWebSocket
                 probeWebSocket = nil
             case .closeWebSocket(let channel):
+                if channel == .current { outlet?.drain() }
                 let target = channel == .current ? currentWebSocket : probeWebSocket
                 target.map(WebSocketWriter.close)
             case .deliver(let data):
@@ -155,6 +173,7 @@ final class ConnectionDriver {
             self.poll = nil
             poll.respond(.poll(EnginePacket.encodePayload([.close])))
         }
+        outlet?.drain()
         currentWebSocket.map(WebSocketWriter.close)
         probeWebSocket.map(WebSocketWriter.close)
         owner.hub.metrics.engineClosed(transport: transportName)

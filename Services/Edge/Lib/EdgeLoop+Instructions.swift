@@ -1,4 +1,5 @@
 import Contracts
+import EngineIO
 import SocketIO
 
 extension EdgeLoop {
@@ -50,7 +51,7 @@ extension EdgeLoop {
         if let request { finish(request, .answered(list)) }
     }
 
-    /// Sends an event to every matching socket of this loop, encoded once (or once per socket
+    /// Sends an event to every matching socket of this loop, encoded and framed once (or once per socket
     /// when the service asks each client for an ack, each packet with its own ack id).
     private func emit(_ emit: Emit, attachments: [[UInt8]]) {
         guard let index = rooms[emit.ns] else { return }
@@ -70,8 +71,9 @@ extension EdgeLoop {
             return
         }
         let encoded = SocketPacket.event(namespace: emit.ns, packetArguments, attachments: bytes).encoded
+        let framed = WebSocketFrameBytes.encode(encoded.map { EnginePacket.message($0).frame }, allocator: allocator)
         for sid in targets {
-            sockets[sid]?.driver.send(encoded)
+            sockets[sid]?.driver.send(encoded, framed: framed)
         }
     }
 

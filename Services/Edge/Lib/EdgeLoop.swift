@@ -27,8 +27,10 @@ final class EdgeLoop {
     var applied = RecentIDs(capacity: 100_000)
     /// When an undelivered event was last logged, and how many were not logged since.
     var failureLog: (last: NIODeadline, suppressed: Int) = (.uptimeNanoseconds(0), 0)
-    /// WebSocket channels written to in this loop turn and not flushed yet.
-    private var unflushed: [ObjectIdentifier: Channel] = [:]
+    /// WebSockets written to in this loop turn and not drained yet.
+    private var unflushed: [WebSocketOutlet] = []
+    /// The allocator of the frames this loop encodes.
+    let allocator = ByteBufferAllocator()
     private let origin = NIODeadline.now()
     private let engineConfiguration: EngineSession.Configuration
 
@@ -93,21 +95,26 @@ final class EdgeLoop {
         for driver in drivers.values { driver.pollAbandoned(owner: owner) }
     }
 
-    /// Writes frames to a WebSocket and flushes it once, after everything this loop turn
-    /// writes: the frames of one bus batch to one socket (an ack and an emit, a room's
-    /// broadcasts) leave in one `writev` instead of one each.
-    func write(_ frames: [EngineIO.WebSocketFrame], to channel: Channel) {
-        WebSocketWriter.write(frames, to: channel)
+    /// Writes frames to a WebSocket, framed here (``WebSocketFrameBytes``).
+    func write(_ frames: [EngineIO.WebSocketFrame], to outlet: WebSocketOutlet) {
+        write(WebSocketFrameBytes.encode(frames, allocator: allocator), to: outlet)
+    }
+
+    /// Writes framed bytes to a WebSocket, joined with whatever else this loop turn writes to
+    /// it, and written and flushed once after the turn: the frames of one bus batch to one
+    /// socket (an ack and an emit, a room's broadcasts) leave in one write and one `writev`.
+    func write(_ bytes: ByteBuffer, to outlet: WebSocketOutlet) {
+        guard outlet.append(bytes) else { return }
         if unflushed.isEmpty {
             eventLoop.assumeIsolated().execute { self.flushWrites() }
         }
-        unflushed[ObjectIdentifier(channel)] = channel
+        unflushed.append(outlet)
     }
 
     private func flushWrites() {
-        let channels = unflushed
-        unflushed = [:]
-        for channel in channels.values { channel.flush() }
+        let outlets = unflushed
+        unflushed = []
+        for outlet in outlets { outlet.drain() }
     }
 }
 

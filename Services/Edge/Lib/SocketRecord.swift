@@ -9,13 +9,21 @@ struct AuthorizedSocket: Sendable {
 }
 
 /// A socket in a namespace, as its ``EdgeLoop`` indexes it: what instructions naming it reach.
-struct SocketRecord {
+/// A class: a broadcast reads one per socket, and a reference is cheaper to take than a copy.
+final class SocketRecord {
     /// The connection it lives on.
     let driver: ConnectionDriver
     /// Its namespace.
     let namespace: String
     /// Who it is and its handshake data.
     let admitted: AuthorizedSocket
+
+    /// The record of a socket of `driver` admitted to `namespace` as `admitted`.
+    init(driver: ConnectionDriver, namespace: String, admitted: AuthorizedSocket) {
+        self.driver = driver
+        self.namespace = namespace
+        self.admitted = admitted
+    }
 }
 
 /// A key of the client acks a service asked for: the socket and the ack id its emit was sent with.
