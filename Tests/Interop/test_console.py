@@ -66,7 +66,8 @@ def test_console_shows_and_steers_the_running_system(cluster, tmp_path):
         wait_until(lambda: any(s == "presence" and i != old[0] and "alive" in cls and ready == "yes"
                                for s, i, cls, ready in service_rows(driver)), what="a new presence ready")
         assert "presence restarted" in driver.find_element(By.ID, "restart-note").text
-        if os.environ.get("CONSOLE_SCREENSHOT"):
+        if os.environ.get("CONSOLE_SCREENSHOT"):  # docs/console.png
+            driver.set_window_size(1400, 2000)
             driver.find_element(By.ID, "filter-event").clear()
             driver.find_element(By.ID, "apply-filter").click()
             time.sleep(3)
