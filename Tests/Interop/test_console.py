@@ -1,7 +1,8 @@
 """The console in a browser (issue 16): the whole system under supervisord as deploy/run starts
 it, the page opened with its token in headless Chromium, the five services seen ready, a
-Socket.IO event and its reply in the live table with their latency, the table filtered by event
-name, presence restarted from the page (red, then back); without the token, 401."""
+Socket.IO event and its reply in the live table with their latency, its socket found by the
+lookup, a test event sent from the page, the table filtered by event name, presence restarted
+from the page (red, then back); without the token, 401."""
 import os
 import time
 
@@ -43,6 +44,20 @@ def test_console_shows_and_steers_the_running_system(cluster, tmp_path):
         row.click()
         detail = driver.find_element(By.ID, "detail").text
         assert '"event": "user:getRoom"' in detail and "reply after" in detail
+
+        # The socket, found by the lookup (from the edge's life facts).
+        driver.find_element(By.CSS_SELECTOR, "#lookup button").click()
+        sid = client.get_sid("/")
+        wait_until(lambda: sid in driver.find_element(By.ID, "lookup-result").text, what="the socket in the lookup")
+
+        # A test event sent from the page, answered by presence.
+        driver.find_element(By.ID, "send-event").send_keys("user:getRoom")
+        driver.find_element(By.ID, "send-args").clear()
+        driver.find_element(By.ID, "send-args").send_keys('[{"userId": 0}]')
+        driver.find_element(By.CSS_SELECTOR, "#send button").click()
+        wait_until(lambda: '"ok": true' in driver.find_element(By.ID, "send-result").text
+                   and '"roomId": null' in driver.find_element(By.ID, "send-result").text,
+                   what="the test event's reply")
 
         # Filtered by event name: only that event's lines (and their replies) remain.
         driver.find_element(By.ID, "filter-event").send_keys("user:getRoom")
