@@ -10,6 +10,7 @@ import requests
 import socketio
 from selenium.webdriver.common.by import By
 
+from conftest import free_port
 from console_helpers import System, browser, service_rows, wait_until
 
 SERVICES = {"edge", "presence", "notification", "call", "chat"}
@@ -107,3 +108,25 @@ def _event_row(driver, event, answered):
         if not answered or row.find_elements(By.CSS_SELECTOR, "td.latency"):
             return row
     return None
+
+
+def test_without_supervisord_restarting_is_disabled_with_its_reason(cluster):
+    """Run by hand (not under deploy/run's supervisord), the console says why it cannot restart
+    a process and refuses the request; the token file is owner-only and kept across a restart."""
+    cluster.start_bus()
+    port = free_port()
+    console = cluster.start("console", extra_env={"CONSOLE_PORT": str(port)})
+    console.wait_for_log("console listening")
+    token = (cluster.data / "console.token").read_text().strip()
+    assert f"console token: {token}" in console.output()
+    auth = {"Authorization": f"Bearer {token}"}
+    state = requests.get(f"http://127.0.0.1:{port}/api/state", headers=auth, timeout=5).json()
+    assert state["steer"]["enabled"] is False and "deploy/run" in state["steer"]["reason"]
+    refused = requests.post(f"http://127.0.0.1:{port}/api/restart", params={"process": "chat"}, headers=auth,
+                            timeout=5)
+    assert refused.status_code == 409 and "deploy/run" in refused.json()["error"]
+    console.stop()
+    again = cluster.start("console", name="console-again", extra_env={"CONSOLE_PORT": str(port)})
+    again.wait_for_log("console listening")
+    assert "console token" not in again.output(), "the token is printed once, on the start that made it"
+    assert (cluster.data / "console.token").read_text().strip() == token
