@@ -26,8 +26,8 @@ public enum EngineAction: Sendable, Hashable {
     case refuseUpgrade
     /// The probe WebSocket becomes the current one; the polling transport is finished.
     case completeUpgrade
-    /// Close the WebSocket on `channel`.
-    case closeWebSocket(WebSocketChannel)
+    /// Close the WebSocket on `channel`, with `code` in its close frame.
+    case closeWebSocket(WebSocketChannel, code: WebSocketCloseCode = .normalClosure)
     /// Hand a message to the upper layer.
     case deliver(EngineData)
     /// Arm the session's single timer for this instant, replacing any earlier one, and send

@@ -48,8 +48,9 @@ extension EngineSession {
         }
     }
 
-    /// The head of a POST: refused after an upgrade, when one is in progress, or when binary.
-    mutating func postBegan(contentType: String?, _ actions: inout [EngineAction]) {
+    /// The head of a POST: refused after an upgrade, when one is in progress, or when binary;
+    /// a declared `length` past `maxPayload` gets its 413 at once, and the session goes on.
+    mutating func postBegan(contentType: String?, length: Int?, _ actions: inout [EngineAction]) {
         if case .closed = phase {
             actions.append(.respond(EngineError(.unknownSessionID).response))
         } else if transport != .polling {
@@ -57,6 +58,8 @@ extension EngineSession {
         } else if postPending || contentType == "application/octet-stream" {
             actions.append(.respond(.bareBadRequest))
             terminate(.transportError, &actions)
+        } else if let length, length > configuration.maxPayload {
+            actions.append(.respond(.payloadTooLarge))
         } else {
             postPending = true
         }
@@ -96,6 +99,22 @@ extension EngineSession {
             received(try EnginePacket(frame: frame), now: now, &actions)
         } catch {
             terminate(.parseError, &actions)
+        }
+    }
+
+    /// A text frame that is not UTF-8: its WebSocket closes with 1007. On the current WebSocket
+    /// the session ends ("transport error", as the reference's `ws` reports it); on a probe the
+    /// upgrade is dropped and the session goes on polling.
+    mutating func invalidTextFrame(on channel: WebSocketChannel, _ actions: inout [EngineAction]) {
+        guard phase == .open else { return }
+        switch channel {
+        case .current:
+            guard transport == .websocket else { return }
+            terminate(.transportError, code: .invalidPayload, &actions)
+        case .probe:
+            guard isUpgrading else { return }
+            actions.append(.closeWebSocket(.probe, code: .invalidPayload))
+            abortUpgrade(closingProbe: false, &actions)
         }
     }
 

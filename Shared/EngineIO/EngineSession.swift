@@ -104,10 +104,11 @@ public struct EngineSession: Sendable {
         switch event {
         case .timerFired: timerFired(now: now, &actions)
         case .pollArrived: pollArrived(&actions)
-        case .postBegan(let contentType): postBegan(contentType: contentType, &actions)
+        case .postBegan(let contentType, let length): postBegan(contentType: contentType, length: length, &actions)
         case .postCompleted(let body): postCompleted(body: body, now: now, &actions)
         case .frameReceived(let frame, .current): currentFrame(frame, now: now, &actions)
         case .frameReceived(let frame, .probe): probeFrame(frame, &actions)
+        case .invalidTextFrame(let channel): invalidTextFrame(on: channel, &actions)
         case .upgradeRequested: upgradeRequested(now: now, &actions)
         case .channelClosed(let channel): channelClosed(channel, &actions)
         case .send(let messages): if phase == .open { enqueue(messages.map(EnginePacket.message), &actions) }
@@ -136,8 +137,10 @@ public struct EngineSession: Sendable {
         pollPending = false
     }
 
-    /// Ends the session: answers a pending GET with a close packet, closes WebSockets, reports.
-    mutating func terminate(_ reason: EngineCloseReason, _ actions: inout [EngineAction]) {
+    /// Ends the session: answers a pending GET with a close packet, closes WebSockets (the
+    /// current one with `code`), reports.
+    mutating func terminate(_ reason: EngineCloseReason, code: WebSocketCloseCode = .normalClosure,
+                            _ actions: inout [EngineAction]) {
         if case .closed = phase { return }
         phase = .closed(reason)
         outbox = []
@@ -150,7 +153,7 @@ public struct EngineSession: Sendable {
             pollPending = false
             actions.append(.respondToPoll(.poll(EnginePacket.close.text)))
         }
-        if transport == .websocket { actions.append(.closeWebSocket(.current)) }
+        if transport == .websocket { actions.append(.closeWebSocket(.current, code: code)) }
         if upgrade == .probing || upgrade == .probed { actions.append(.closeWebSocket(.probe)) }
         upgrade = .none
         actions.append(.closed(reason))

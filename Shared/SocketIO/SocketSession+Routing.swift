@@ -47,7 +47,10 @@ extension SocketSession {
                 connection.expectAnswer(ackID)
                 memberships[packet.namespace] = .connected(connection)
             }
-            actions.append(.event(namespace: packet.namespace, sid: connection.sid, arguments: packet.arguments,
+            // The name as socket.io dispatches it: a number names the event of its decimal text.
+            var arguments = packet.arguments
+            if let name = packet.eventName, !arguments.isEmpty { arguments[0] = .string(name) }
+            actions.append(.event(namespace: packet.namespace, sid: connection.sid, arguments: arguments,
                                   attachments: packet.attachments, ackID: packet.ackID))
         case .ack, .binaryAck:
             // An ack without an id, or for no emit of ours, is ignored (the reference's "bad ack").

@@ -14,6 +14,11 @@ import ServiceKit
 /// - `/ kick` → the server disconnects the sender from the namespace.
 /// - `/ join {"room": …}` → the sender joins the room.
 /// - `/ fail` → the handler throws (the reply carries `INTERNAL_ERROR`).
+/// - `/ message …args` → the event `message-back` with them to the sender; `/ message-with-ack …args`
+///   → an ack with them (binary attachments included): the socket.io-protocol suite's test server.
+/// - With `greets` (`ECHO_GREETS=1`), every socket that joins `/` or `/custom` gets the event `auth`
+///   with its CONNECT payload (`{}` when it sent none), as the suite's server emits
+///   `socket.handshake.auth` on connection.
 /// - `/ ask {"timeoutMs": …}` → emits `question` to the sender asking for its ack; the answer
 ///   comes back as `/ answer`, which emits `answered` with what it got to the same socket.
 ///
@@ -25,7 +30,7 @@ import ServiceKit
 ///
 /// `ECHO_DELAY_MS` slows every handler down, so that a test can kill the service mid-work.
 enum EchoService {
-    static func definition(delayMilliseconds: Int) -> ServiceDefinition {
+    static func definition(delayMilliseconds: Int, greets: Bool = false) -> ServiceDefinition {
         var definition = ServiceDefinition(name: "echo")
         definition.migrations = { migrator in
             migrator.registerMigration("echo.1 effects") { db in
@@ -49,6 +54,23 @@ enum EchoService {
                                                to: Audience(sids: [sid]))))
             }
             return instructions
+        }
+        definition.on("/", "message", pure: true) { event, context in
+            for attachment in event.attachments { _ = context.attach(attachment) }
+            guard let sid = event.sid else { return [] }
+            return [.emit(Emit(ns: event.route.ns, event: "message-back", args: event.args, to: Audience(sids: [sid])))]
+        }
+        definition.on("/", "message-with-ack", pure: true) { event, context in
+            for attachment in event.attachments { _ = context.attach(attachment) }
+            return event.acknowledge(event.args)
+        }
+        if greets {
+            definition.onLife(.connected) { event, _ in
+                guard let fact = event.args.first, let sid = fact["sid"]?.stringValue,
+                      let ns = fact["ns"]?.stringValue, ns == "/" || ns == "/custom" else { return [] }
+                let auth = fact["auth"] ?? nil
+                return [.emit(Emit(ns: ns, event: "auth", args: [auth == .null ? [:] : auth], to: Audience(sids: [sid])))]
+            }
         }
         definition.on("/", "record") { event, context in
             await pause()

@@ -2,4 +2,5 @@ import Foundation
 import ServiceKit
 
 let delay = ProcessInfo.processInfo.environment["ECHO_DELAY_MS"].flatMap(Int.init) ?? 0
-await ServiceMain.run(EchoService.definition(delayMilliseconds: delay))
+let greets = ProcessInfo.processInfo.environment["ECHO_GREETS"] == "1"
+await ServiceMain.run(EchoService.definition(delayMilliseconds: delay, greets: greets))

@@ -26,11 +26,24 @@ import Testing
             .sign(id: "u1", role: role, name: "Ann", expires: nil)
     }
 
-    @Test func noneIsAnonymousAndKeepsTheHandshakeWithoutTheToken() async {
+    @Test func noneIsAnonymousAndKeepsTheHandshakeAsSent() async {
+        // socket.io-protocol: `40{"token":"123"}` → `socket.handshake.auth` is `{"token":"123"}`.
         let result = await authorizer().authenticate(request(.init(auth: .none), auth: ["token": "x", "room": "7"]))
         guard case .success(let admitted) = result else { Issue.record("refused: \(result)"); return }
         #expect(admitted.identity == nil)
-        #expect(admitted.auth == ["room": "7"])
+        #expect(admitted.auth == ["token": "x", "room": "7"])
+    }
+
+    @Test func theTokenIsTakenOutOnlyWhereTheEdgeCheckedIt() async throws {
+        let auth = await authorizer()
+        let user = try await token(role: "USER")
+        let checked = await auth.authenticate(request(.init(auth: .jwt), auth: ["token": .string(user), "device": "ios"]))
+        #expect((try? checked.get())?.auth == ["device": "ios"])
+        let optional = await auth.authenticate(request(.init(auth: .optional), auth: ["token": .string(user), "v": 2]))
+        #expect((try? optional.get())?.auth == ["v": 2])
+        // Not a string: no credential was taken from it, so it goes on as sent.
+        let number = await auth.authenticate(request(.init(auth: .optional), auth: ["token": 123]))
+        #expect((try? number.get())?.auth == ["token": 123])
     }
 
     @Test func jwtChecksTheTokenAndTheRole() async throws {

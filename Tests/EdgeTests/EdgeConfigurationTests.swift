@@ -13,6 +13,11 @@ import Testing
         #expect(configuration.namespaces["/user"] ==
             EdgeConfiguration.Namespace(auth: .jwt, role: "USER", decide: true, connectionsPerMinute: 10))
         #expect(configuration.delivery.maxAgeMilliseconds == 10_000)
+        #expect(configuration.listeners[0].host == "127.0.0.1")
+        #expect(configuration.limits == EdgeConfiguration.Limits())
+        #expect(configuration.limits.headerTimeout == 20_000 && configuration.limits.idleTimeout == 20_000)
+        #expect(configuration.limits.connectionsPerMinute == 600)
+        #expect(configuration.limits.eventsPerSecond == 200 && configuration.limits.eventBurst == 1_000)
     }
 
     @Test func theOfficialTestSuiteSettingsRead() throws {
@@ -33,7 +38,7 @@ import Testing
         let configuration = try JSONDecoder().decode(EdgeConfiguration.self, from: Data(text.utf8))
         #expect(configuration.namespaces(ofListener: 0) == ["/": EdgeConfiguration.Namespace(auth: .session)])
         #expect(configuration.namespaces(ofListener: 1) == EdgeConfiguration.defaultNamespaces)
-        #expect(configuration.listeners[0].host == "0.0.0.0")
+        #expect(configuration.listeners[0].host == "127.0.0.1")
     }
 
     @Test func theEnvironmentOverridesSecretsAndPort() throws {
@@ -52,6 +57,33 @@ import Testing
         }
     }
 
+    @Test func limitsReadWithTheirDefaults() throws {
+        let text = #"{"limits": {"eventsPerSecond": 0, "headerTimeout": 500}}"#
+        let limits = try JSONDecoder().decode(EdgeConfiguration.self, from: Data(text.utf8)).limits
+        #expect(limits.eventsPerSecond == 0 && limits.headerTimeout == 500)
+        #expect(limits.idleTimeout == 20_000 && limits.connectionsPerMinute == 600 && limits.eventBurst == 1_000)
+    }
+
+    @Test func listeningBeyondLoopbackNeedsSecretsOfOnesOwn() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("edge-\(UUID()).json")
+        try Data(#"{"listeners": [{"host": "0.0.0.0", "port": 3000}]}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: ConfigurationError.self) { try EdgeConfiguration.load(environment: ["EDGE_CONFIG": file.path]) }
+        #expect(throws: ConfigurationError.self, "the session secret too") {
+            try EdgeConfiguration.load(environment: ["EDGE_CONFIG": file.path,
+                                                     "EDGE_JWT_SECRET": String(repeating: "s", count: 40)])
+        }
+        let exposed = try EdgeConfiguration.load(environment: [
+            "EDGE_CONFIG": file.path, "EDGE_JWT_SECRET": String(repeating: "s", count: 40),
+            "EDGE_SESSION_SECRET": "keyboard cat",
+        ])
+        #expect(exposed.listeners[0].host == "0.0.0.0")
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] {
+            #expect(EdgeConfiguration.isLoopback(host))
+        }
+        #expect(!EdgeConfiguration.isLoopback("10.0.0.1") && !EdgeConfiguration.isLoopback("::"))
+    }
+
     @Test func theExampleFilesInDeployAreValid() throws {
         let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy")
@@ -62,5 +94,7 @@ import Testing
         let example = try JSONDecoder().decode(EdgeConfiguration.self,
                                                from: Data(contentsOf: deploy.appendingPathComponent("edge.example.json")))
         #expect(example.namespaces == EdgeConfiguration.defaultNamespaces, "the example shows the defaults")
+        #expect(example.limits == EdgeConfiguration.Limits(), "the example shows the defaults")
+        #expect(example.listeners == [EdgeConfiguration.Listener(port: 3000)], "the example shows the defaults")
     }
 }

@@ -103,10 +103,10 @@ import Testing
 
     @Test func aServiceDecidesAConnection() async throws {
         let edge = await EdgeHarness(namespaces: ["/user": .init(auth: .none, decide: true)])
-        let decision = #"/user connect {"auth":"none","edge":"edge-test","ip":"10.0.0.7","replyTo":"edge.edge-test"} [{"auth":{"device":"ios"},"ip":"10.0.0.7"}]"#
+        let decision = #"/user connect {"auth":"none","edge":"edge-test","ip":"10.0.0.7","replyTo":"edge.edge-test"} [{"auth":{"device":"ios","token":"secret"},"ip":"10.0.0.7"}]"#
         let accepted = try edge.client("a", joining: nil)
         try accepted.send(#"40/user,{"token":"secret","device":"ios"}"#)
-        #expect(edge.sentEvents() == [decision], "the token is never passed on")
+        #expect(edge.sentEvents() == [decision], "a token the edge did not check is passed on as sent")
         #expect(try accepted.received().isEmpty, "the CONNECT waits for the decision")
         try edge.reply(to: 0, #"[{"op":"accept","data":{"accountStatus":"ACTIVE"}}]"#)
         try accepted.joined(from: accepted.received().first ?? "")
@@ -174,6 +174,18 @@ import Testing
         let metrics = edge.hub.metrics.exposition()
         #expect(metrics.contains(#"switchboard_edge_delivery_failures_total{code="SERVICE_UNAVAILABLE"} 1"#))
         #expect(metrics.contains(#"switchboard_edge_delivery_failures_total{code="OVERLOADED"} 1"#))
+    }
+
+    /// socket.io-protocol "connection with a payload": services see the CONNECT payload as sent.
+    @Test func theConnectPayloadReachesServicesAsSent() async throws {
+        let edge = await EdgeHarness(namespaces: ["/": .init(auth: .none), "/custom": .init(auth: .none)])
+        let a = try edge.client("a", joining: nil)
+        try a.send(#"40{"token":"123"}"#)
+        try a.joined(from: a.received().first ?? "")
+        #expect(edge.facts().first?.contains(#""auth":{"token":"123"}"#) == true)
+        try a.send(#"40/custom,{"token":"abc"}"#)
+        #expect(try a.received().first?.hasPrefix("40/custom,{\"sid\":") == true)
+        #expect(edge.facts().first?.contains(#""auth":{"token":"abc"}"#) == true)
     }
 
     @Test func aSocketThatLeftIsToldNothingAndItsFactsSaySo() async throws {

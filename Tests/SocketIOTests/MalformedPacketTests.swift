@@ -33,6 +33,10 @@ import Testing
         ([.text("2[]")], .invalidPayload),
         ([.text("2[null]")], .invalidPayload),
         ([.text("2[[\"x\"]]")], .invalidPayload),
+        // socket.io-parser: an event's name is a string or a number; anything else is refused.
+        ([.text("2[true,\"x\"]")], .invalidPayload),
+        ([.text("2[{},\"x\"]")], .invalidPayload),
+        ([.text("21[null,\"x\"]")], .invalidPayload),
         ([.text("0[1]")], .invalidPayload),
         ([.text("0\"token\"")], .invalidPayload),
         ([.text("1{}")], .invalidPayload),

@@ -18,6 +18,8 @@ final class Authorizer: Sendable {
     private let jwt: JWTAuthenticator
     private let session: SessionAuthenticator
     private let sessionCookie: String
+    /// Attempts a minute per address on namespaces that set no limit of their own (0: none).
+    private let defaultConnectionsPerMinute: Int
     /// One limiter per limit value (namespaces may differ).
     private let limiters = Mutex([Int: ConnectionRateLimiter]())
 
@@ -28,12 +30,13 @@ final class Authorizer: Sendable {
         sessions.cookieName = configuration.session.cookie
         session = SessionAuthenticator(configuration: sessions)
         sessionCookie = configuration.session.cookie
+        defaultConnectionsPerMinute = configuration.limits.connectionsPerMinute
     }
 
     /// The identity and handshake data of an admitted socket, or the contract's refusal.
     func authenticate(_ request: Request) async -> Result<AuthorizedSocket, AuthFailure> {
         if let result = authenticateAtOnce(request) { return result }
-        if let perMinute = request.settings.connectionsPerMinute, !allow(request, perMinute: perMinute) {
+        if let perMinute = connectionsPerMinute(request.settings), !allow(request, perMinute: perMinute) {
             return .failure(.rateLimited)
         }
         let identity: Result<Identity, AuthFailure>
@@ -43,10 +46,11 @@ final class Authorizer: Sendable {
         case .optional where sendsSessionCookie(request.cookie):
             identity = await session.authenticate(cookieHeader: request.cookie)
         default:
-            // `jwt`, or `optional` with a token.
+            // `jwt`, or `optional` with a token: the token is the edge's credential, not the service's.
             identity = await jwt.authenticate(token: request.auth?["token"]?.stringValue)
+            return identity.flatMap { admit($0, request, auth: Self.withoutToken(request.auth)) }
         }
-        return identity.flatMap { admit($0, request) }
+        return identity.flatMap { admit($0, request, auth: request.auth) }
     }
 
     /// The result of ``authenticate(_:)`` when no credential needs checking (mode `none`, or
@@ -61,21 +65,27 @@ final class Authorizer: Sendable {
         default:
             return nil
         }
-        if let perMinute = request.settings.connectionsPerMinute, !allow(request, perMinute: perMinute) {
+        if let perMinute = connectionsPerMinute(request.settings), !allow(request, perMinute: perMinute) {
             return .failure(.rateLimited)
         }
-        return admit(nil, request)
+        return admit(nil, request, auth: request.auth)
     }
 
-    /// An identity the namespace's role admits, with the handshake data without secrets.
-    private func admit(_ identity: Identity?, _ request: Request) -> Result<AuthorizedSocket, AuthFailure> {
+    /// An identity the namespace's role admits, with the handshake data services see (`auth`).
+    private func admit(_ identity: Identity?, _ request: Request, auth: JSON?) -> Result<AuthorizedSocket, AuthFailure> {
         if let role = request.settings.role, identity?.role != role { return .failure(.accessDenied) }
-        return .success(AuthorizedSocket(identity: identity, auth: Self.withoutSecrets(request.auth)))
+        return .success(AuthorizedSocket(identity: identity, auth: auth))
     }
 
     /// `true` when the Cookie header holds the session cookie.
     private func sendsSessionCookie(_ cookie: String?) -> Bool {
         cookie.flatMap { SessionAuthenticator.cookie(named: sessionCookie, in: $0) } != nil
+    }
+
+    /// The namespace's own limit, else the default; `nil` when there is none.
+    private func connectionsPerMinute(_ settings: EdgeConfiguration.Namespace) -> Int? {
+        let limit = settings.connectionsPerMinute ?? defaultConnectionsPerMinute
+        return limit > 0 ? limit : nil
     }
 
     private func allow(_ request: Request, perMinute: Int) -> Bool {
@@ -91,8 +101,10 @@ final class Authorizer: Sendable {
         }
     }
 
-    /// The CONNECT payload as services may see it: the token is the edge's business only.
-    static func withoutSecrets(_ auth: JSON?) -> JSON? {
+    /// The CONNECT payload of a socket whose `token` the edge checked: everything but the token.
+    /// A payload the edge did not take a credential from goes to services as the client sent it,
+    /// as `socket.handshake.auth` in Node.
+    static func withoutToken(_ auth: JSON?) -> JSON? {
         guard case .object(var members)? = auth else { return auth }
         members["token"] = nil
         return .object(members)

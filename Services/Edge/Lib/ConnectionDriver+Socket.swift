@@ -29,8 +29,13 @@ extension ConnectionDriver {
             case .connected(let namespace, let sid):
                 let admitted = authorizing.removeValue(forKey: namespace) ?? AuthorizedSocket()
                 members[namespace] = admitted
+                let limits = owner.hub.configuration.limits
+                budgets[namespace] = EventBudget(configuration: .init(perSecond: limits.eventsPerSecond,
+                                                                      burst: limits.eventBurst),
+                                                 now: owner.now.milliseconds)
                 owner.socketConnected(namespace, sid: sid, admitted: admitted, on: self)
             case .event(let namespace, let sid, let arguments, let attachments, let ackID):
+                guard spend(namespace, sid: sid, ackID: ackID) else { continue }
                 owner.clientEvent(namespace, sid: sid, arguments: arguments, attachments: attachments, ackID: ackID,
                                   on: self)
             case .awaitingAck(_, let sid, let ackID):
@@ -44,6 +49,7 @@ extension ConnectionDriver {
                 answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
             case .disconnected(let namespace, let sid, let reason):
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
+                budgets[namespace] = nil
                 let admitted = members.removeValue(forKey: namespace) ?? AuthorizedSocket()
                 owner.socketDisconnected(namespace, sid: sid, reason: reason, admitted: admitted)
             case .closeConnection(let reason):
@@ -66,6 +72,25 @@ extension ConnectionDriver {
         answer["token"] = ack.token.map(JSON.string)
         owner.clientEvent(namespace, sid: sid, arguments: [.string(ack.event), .object(answer)],
                           attachments: attachments, ackID: nil, on: self)
+    }
+
+    /// Spends one of the socket's events; over its rate the event is refused: an ack it asked
+    /// for is answered `{"error":"RATE_LIMITED"}`, and the first refusal of a socket is logged.
+    private func spend(_ namespace: String, sid: String, ackID: Int64?) -> Bool {
+        guard var budget = budgets[namespace] else { return true }
+        let allowed = budget.spend(at: owner.now.milliseconds)
+        budgets[namespace] = budget
+        guard !allowed else { return true }
+        owner.hub.metrics.deliveryFailed("RATE_LIMITED")
+        if rateLimited.insert(sid).inserted {
+            owner.hub.logger.warning("socket over its event rate", metadata: ["sid": "\(sid)", "ns": "\(namespace)",
+                                                                          "address": "\(address)"])
+        }
+        if let ackID {
+            socket(.acknowledge(namespace: namespace, ackID: ackID, arguments: [["error": "RATE_LIMITED"]],
+                                attachments: []))
+        }
+        return false
     }
 
     /// Schedules (or, with `nil`, cancels) the Socket.IO side's timer.

@@ -47,6 +47,10 @@ final class ConnectionDriver {
     var members: [String: AuthorizedSocket] = [:]
     /// Client acks services asked for, by socket and ack id: where each answer goes.
     var serverAcks: [ServerAckKey: EmitAck] = [:]
+    /// Each socket's allowance of events (`limits.eventsPerSecond`), by namespace.
+    var budgets: [String: EventBudget] = [:]
+    /// Sockets already logged as over their event rate (each is logged once).
+    var rateLimited: Set<String> = []
 
     /// A connection of `owner` with its two sessions just opened; ``start(_:_:incoming:)`` carries
     /// out their opening actions.
@@ -137,10 +141,10 @@ final class ConnectionDriver {
                 owner.hub.metrics.engineUpgraded()
                 currentWebSocket = probeWebSocket
                 probeWebSocket = nil
-            case .closeWebSocket(let channel):
+            case .closeWebSocket(let channel, let code):
                 if channel == .current { outlet?.drain() }
                 let target = channel == .current ? currentWebSocket : probeWebSocket
-                target.map(WebSocketWriter.close)
+                target.map { WebSocketWriter.close($0, code: code) }
             case .deliver(let data):
                 socket(.received(data))
             case .scheduleTimer(let time):

@@ -26,14 +26,16 @@ struct EdgeConfiguration: Sendable {
         /// Ask the service that announced `(namespace, "connect")` to accept or reject each
         /// connection after authentication. Default `false`.
         var decide = false
-        /// Connection attempts allowed per address per minute; `nil` for no limit.
+        /// Connection attempts allowed per address per minute; `nil` takes
+        /// ``Limits/connectionsPerMinute`` (600), 0 is no limit.
         var connectionsPerMinute: Int?
     }
 
     /// One listening socket.
     struct Listener: Codable, Sendable, Equatable {
-        /// Address to bind. Default `0.0.0.0`.
-        var host = "0.0.0.0"
+        /// Address to bind. Default `127.0.0.1`: serving other machines is a choice, which needs
+        /// secrets of one's own (``checkExposure()``).
+        var host = "127.0.0.1"
         /// TCP port.
         var port: Int
         /// Namespaces served on this port; `nil` means the top-level `namespaces`.
@@ -50,8 +52,10 @@ struct EdgeConfiguration: Sendable {
 
     /// express-session compatibility.
     struct Session: Codable, Sendable, Equatable {
-        /// The express-session secret. Default from `EDGE_SESSION_SECRET`, else a development value.
-        var secret = "switchboard-development-session-secret-change-me"
+        /// The express-session secret published with the project: for development only.
+        static let developmentSecret = "switchboard-development-session-secret-change-me"
+        /// The express-session secret. Default from `EDGE_SESSION_SECRET`, else ``developmentSecret``.
+        var secret = developmentSecret
         /// SQLite file with connect-sqlite3's `sessions` table. Default `data/sessions.sqlite`.
         var database = "data/sessions.sqlite"
         /// Cookie name. Default `connect.sid`.
@@ -82,14 +86,18 @@ struct EdgeConfiguration: Sendable {
     var connectTimeout: Int64 = 45_000
     /// Namespaces of listeners that name none. Default: every contract's (see ``defaultNamespaces``).
     var namespaces = EdgeConfiguration.defaultNamespaces
-    /// The HS256 secret of client JWTs (≥ 32 bytes). Default from `EDGE_JWT_SECRET`, else a development value.
-    var jwtSecret = "switchboard-development-jwt-secret-change-me-now"
+    /// The HS256 secret published with the project: for development only.
+    static let developmentJWTSecret = "switchboard-development-jwt-secret-change-me-now"
+    /// The HS256 secret of client JWTs (≥ 32 bytes). Default from `EDGE_JWT_SECRET`, else ``developmentJWTSecret``.
+    var jwtSecret = developmentJWTSecret
     /// Session cookie settings.
     var session = Session()
     /// CORS for polling.
     var cors = CORS()
     /// Delivery bounds.
     var delivery = Delivery()
+    /// Timeouts and rate limits.
+    var limits = Limits()
 
     /// The contracts' namespaces: `/` for Zizany, HomeAssistant, Chatto and audio rooms
     /// (optional auth: a cookie or a token is checked when sent), `/user` and `/telecaller`
@@ -165,7 +173,7 @@ extension EdgeConfiguration.Delivery {
 extension EdgeConfiguration: Codable {
     private enum Keys: String, CodingKey {
         case listeners, path, pingInterval, pingTimeout, maxPayload, connectTimeout, namespaces, jwtSecret,
-             session, cors, delivery
+             session, cors, delivery, limits
     }
 
     /// Reads a configuration; every missing key keeps its default.
@@ -183,6 +191,7 @@ extension EdgeConfiguration: Codable {
         session = try c.decodeIfPresent(Session.self, forKey: .session) ?? session
         cors = try c.decodeIfPresent(CORS.self, forKey: .cors) ?? cors
         delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery) ?? delivery
+        limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? limits
     }
 
     /// Writes every key.
@@ -199,10 +208,12 @@ extension EdgeConfiguration: Codable {
         try c.encode(session, forKey: .session)
         try c.encode(cors, forKey: .cors)
         try c.encode(delivery, forKey: .delivery)
+        try c.encode(limits, forKey: .limits)
     }
 
     /// The configuration for this process: the file named by `EDGE_CONFIG` (if any), then
-    /// `EDGE_JWT_SECRET`, `EDGE_SESSION_SECRET` and `EDGE_PORT` from the environment.
+    /// `EDGE_JWT_SECRET`, `EDGE_SESSION_SECRET` and `EDGE_PORT` from the environment. A listener
+    /// beyond this machine with a development secret is refused (``checkExposure()``).
     static func load(environment: [String: String]) throws -> EdgeConfiguration {
         var configuration = EdgeConfiguration()
         if let path = environment["EDGE_CONFIG"], !path.isEmpty {
@@ -217,6 +228,7 @@ extension EdgeConfiguration: Codable {
         guard configuration.jwtSecret.utf8.count >= 32 else {
             throw ConfigurationError("jwtSecret must be at least 32 bytes")
         }
+        try configuration.checkExposure()
         return configuration
     }
 }

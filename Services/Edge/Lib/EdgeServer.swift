@@ -96,8 +96,11 @@ final class EdgeServer: Service, Sendable {
                     let edge = hub.edgeLoop(on: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            context.pipeline.removeHandler(name: HTTPTimeoutHandler.name, promise: nil)
                             context.pipeline.removeHandler(name: "switchboard-http", promise: nil)
                         }))
+                    try channel.pipeline.syncOperations.addHandler(HTTPTimeoutHandler(limits: hub.configuration.limits),
+                                                                   name: HTTPTimeoutHandler.name)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(edge: edge, listener: index),
                                                                    name: "switchboard-http")
                 }

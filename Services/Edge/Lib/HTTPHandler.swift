@@ -161,12 +161,20 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
               case .post(let sid) = request.kind,
               let driver = edge.driver(sid, listener: listener)
         else { return }
-        let responder = makeResponder(head: head, origin: head.headers.first(name: "origin"), context: context)
+        let origin = head.headers.first(name: "origin")
+        let responder = makeResponder(head: head, origin: origin, context: context)
         post = (sid, responder, false)
-        driver.engine(.postBegan(contentType: head.headers.first(name: "content-type")),
+        let length = head.headers.first(name: "content-length").flatMap(Int.init)
+        driver.engine(.postBegan(contentType: head.headers.first(name: "content-type"), contentLength: length),
                       incoming: (ObjectIdentifier(self), { [weak self] response in
-                          self?.post?.refused = true
-                          responder(response)
+                          guard let self else { return }
+                          self.post?.refused = true
+                          guard response.status == 413 else { return responder(response) }
+                          // Too large by its own declaration: answered without reading the body,
+                          // and the connection closes rather than take it.
+                          var closing = head
+                          closing.headers.replaceOrAdd(name: "connection", value: "close")
+                          self.respond(response, head: closing, origin: origin, context: context)
                       }))
     }
 

@@ -4,7 +4,7 @@ import Contracts
 struct AuthorizedSocket: Sendable {
     /// The authenticated identity; `nil` for anonymous sockets.
     var identity: Identity?
-    /// The CONNECT auth payload without secrets (`token` removed).
+    /// The CONNECT payload as services see it: as sent, or without `token` when the edge checked it.
     var auth: JSON?
 }
 

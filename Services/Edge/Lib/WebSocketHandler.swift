@@ -21,9 +21,14 @@ enum WebSocketWriter {
 
     /// Sends a close frame (normal closure) and closes the channel.
     static func close(_ channel: Channel) {
+        close(channel, code: .normalClosure)
+    }
+
+    /// Sends a close frame with `code` and closes the channel.
+    static func close(_ channel: Channel, code: WebSocketCloseCode) {
         guard channel.isActive else { return }
         var data = channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: .normalClosure)
+        data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: Int(code.rawValue)))
         let frame = NIOWebSocket.WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
         channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
     }
@@ -72,8 +77,11 @@ final class WebSocketHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
-            var buffer = frame.unmaskedData
-            deliver(.text(buffer.readString(length: buffer.readableBytes) ?? ""), context: context)
+            guard let text = String(validating: frame.unmaskedData.readableBytesView, as: UTF8.self) else {
+                deliverInvalidText(context: context)
+                return
+            }
+            deliver(.text(text), context: context)
         case .binary:
             var buffer = frame.unmaskedData
             deliver(.binary(buffer.readBytes(length: buffer.readableBytes) ?? []), context: context)
@@ -99,6 +107,16 @@ final class WebSocketHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
+    }
+
+    /// A text frame that is not UTF-8: the session closes the WebSocket with 1007.
+    private func deliverInvalidText(context: ChannelHandlerContext) {
+        guard let driver, driver.isOpen else {
+            WebSocketWriter.close(context.channel, code: .invalidPayload)
+            return
+        }
+        let channel: WebSocketChannel = driver.currentWebSocket === context.channel ? .current : .probe
+        driver.engine(.invalidTextFrame(on: channel), webSocket: context.channel)
     }
 
     private func deliver(_ frame: EngineIO.WebSocketFrame, context: ChannelHandlerContext) {
