@@ -28,8 +28,15 @@ public enum EdgeApp {
                                   instance: instance, logger: logger)
             let authorizer = await Authorizer(configuration: configuration)
             let server = EdgeServer(configuration: configuration, bus: bus, authorizer: authorizer, logger: logger)
-            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            try await group.run()
+            let group = ServiceGroup(services: server.services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                     logger: logger)
+            do {
+                try await group.run()
+            } catch {
+                await server.stopLoops()
+                throw error
+            }
+            await server.stopLoops()
         } catch {
             logger.critical("cannot run the edge: \(error)")
             exit(1)

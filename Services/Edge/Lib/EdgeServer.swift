@@ -28,10 +28,16 @@ final class EdgeServer: Service, Sendable {
                       logger: logger, loops: Array(group.makeIterator()))
     }
 
-    /// Starts the bus bridge, waits (up to 3 s) until it hears the bus, opens the listeners and
-    /// serves until graceful shutdown; then closes the listeners and the bus connection.
+    /// The services of the edge's group in start order: the bus pump, the metrics sampler and
+    /// this server, which a graceful shutdown stops first.
+    var services: [any Service] {
+        [EdgeBusPump(bus: bus, hub: hub), EdgeMetricsSampler(bus: bus, metrics: hub.metrics), self]
+    }
+
+    /// Waits (up to 3 s) until the bus pump hears the bus, opens the listeners and serves until
+    /// graceful shutdown; then closes the listeners. When a listener cannot open, those that did
+    /// are closed and the error ends the group (whose bus pump then closes the bus connection).
     func run() async throws {
-        let busTask = Task { await bus.run(hub: hub) }
         if !(await bus.warmUp(timeout: .seconds(3))) {
             logger.warning("the bus did not answer within 3 s; serving anyway (events wait for services)")
         }
@@ -41,16 +47,10 @@ final class EdgeServer: Service, Sendable {
                 bound.append(try await bind(listener: index))
             }
         } catch {
-            busTask.cancel()
+            for channel in bound { try? await channel.close() }
             throw error
         }
         let channels = bound
-        let metricsTask = Task {
-            while !Task.isCancelled {
-                hub.metrics.pendingEvents(bus.pendingCount)
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
         await withGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: group.next()).whenComplete { _ in
@@ -60,10 +60,12 @@ final class EdgeServer: Service, Sendable {
         } onGracefulShutdown: {
             channels.forEach { $0.close(promise: nil) }
         }
-        metricsTask.cancel()
-        busTask.cancel()
-        await bus.close()
-        try await group.shutdownGracefully()
+        logger.info("edge listeners closed")
+    }
+
+    /// Stops the event loops, once the group is over (the bus pump no longer hands them replies).
+    func stopLoops() async {
+        try? await group.shutdownGracefully()
         logger.info("edge stopped")
     }
 
