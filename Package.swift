@@ -179,7 +179,7 @@ let package = Package(
                                    .product(name: "GRDB", package: "GRDB.swift"),
                                    .product(name: "Logging", package: "swift-log")],
                     path: "Tests/ChatTests"),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Bus", "Contracts"],
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Bus", "Contracts", "SwitchboardKit"],
                     path: "Tests/ConsoleTests"),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests"),
         .testTarget(name: "BusTests",
