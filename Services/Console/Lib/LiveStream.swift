@@ -5,10 +5,11 @@ import Hummingbird
 import SwitchboardKit
 
 /// One page's Server-Sent Events stream: `lines` (new messages passing the page's filter, at
-/// most ``ConsoleConfiguration/linesPerPush`` per push, the rest dropped and counted) five times
-/// a second, and `state` (instances, counters, the last second's figures) once a second; the
-/// first `state` also holds the plots' history and what can be steered. A slow page only loses
-/// its own lines: the stream reads the shared ring and never holds up the bus reader.
+/// most ``ConsoleConfiguration/linesPerPush`` per push, the rest dropped and counted: a
+/// ``LiveCursor``) five times a second, and `state` (instances, counters, the last second's
+/// figures) once a second; the first `state` also holds the plots' history and what can be
+/// steered. A slow page only loses its own lines: the stream reads the shared ring and never
+/// holds up the bus reader.
 struct LiveStream {
     let context: ConsoleContext
     let filter: TraceFilter
@@ -19,41 +20,22 @@ struct LiveStream {
     func body() -> ResponseBody {
         ResponseBody { writer in
             let state = context.state
-            var cursor = max(0, state.newestSequence - backlog)
-            var shown = Set<String>()
-            var dropped = 0
+            var cursor = LiveCursor(filter: filter, limit: context.configuration.linesPerPush, state: state,
+                                    backlog: backlog)
             var push = 0
             let pushesPerSecond = max(1, 1000 / context.configuration.pushIntervalMilliseconds)
             try await writer.write(Self.event("state", await firstState()))
             while !Task.isCancelled && !context.stopping.isSet {
-                let (entries, lost) = state.entries(after: cursor)
-                dropped += lost
-                if let last = entries.last { cursor = last.sequence }
-                var lines: [JSON] = []
-                for entry in entries {
-                    let header = entry.envelope.header
-                    let answersShown = header.type == .reply && header.re.map(shown.contains) == true
-                    guard answersShown || filter.matches(entry.envelope) else { continue }
-                    guard lines.count < context.configuration.linesPerPush else {
-                        dropped += 1
-                        continue
-                    }
-                    if header.type == .event {
-                        if shown.count > 20_000 { shown.removeAll(keepingCapacity: true) }
-                        shown.insert(header.id)
-                    }
-                    lines.append(ConsoleLine.json(entry))
-                }
-                if !lines.isEmpty || lost > 0 {
+                if let lines = cursor.next(from: state) {
                     try await writer.write(Self.event("lines", .object([
-                        "lines": .array(lines), "dropped": .int(Int64(dropped)),
+                        "lines": .array(lines), "dropped": .int(Int64(cursor.dropped)),
                     ])))
                 }
                 push += 1
                 if push % pushesPerSecond == 0 {
                     try await writer.write(Self.event("state", .object([
                         "instances": state.instancesJSON(), "counters": context.countersJSON(),
-                        "dropped": .int(Int64(dropped)), "history": state.historyJSON(last: 1),
+                        "dropped": .int(Int64(cursor.dropped)), "history": state.historyJSON(last: 1),
                     ])))
                 }
                 try await Task.sleep(for: .milliseconds(context.configuration.pushIntervalMilliseconds))
