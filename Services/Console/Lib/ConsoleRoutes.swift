@@ -70,7 +70,7 @@ enum ConsoleRoutes {
                 }
             }
         }
-        router.post("/api/send") { request, requestContext in
+        router.post("/api/send") { request, _ in
             let body = try await request.body.collect(upTo: 256 * 1024)
             return json(await TestEvent.send(Data(buffer: body), context: context))
         }
