@@ -81,7 +81,8 @@ def test_console_shows_and_steers_the_running_system(cluster, tmp_path):
                                for s, i, cls, _ in service_rows(driver)), what="the old presence turning red")
         wait_until(lambda: any(s == "presence" and i != old[0] and "alive" in cls and ready == "yes"
                                for s, i, cls, ready in service_rows(driver)), what="a new presence ready")
-        assert "presence restarted" in driver.find_element(By.ID, "restart-note").text
+        wait_until(lambda: "presence restarted" in driver.find_element(By.ID, "restart-note").text,
+                   what="the page saying presence restarted")
         if os.environ.get("CONSOLE_SCREENSHOT"):  # docs/console.png
             driver.set_window_size(1400, 2000)
             driver.find_element(By.ID, "filter-event").clear()
