@@ -19,6 +19,8 @@ import ServiceKit
 /// - With `greets` (`ECHO_GREETS=1`), every socket that joins `/` or `/custom` gets the event `auth`
 ///   with its CONNECT payload (`{}` when it sent none), as the suite's server emits
 ///   `socket.handshake.auth` on connection.
+/// - `engine.io message …messages` (a plain Engine.IO endpoint's messages) → an ack with the same
+///   messages, which the edge sends back: the engine.io-protocol suite's echo server.
 /// - `/ ask {"timeoutMs": …}` → emits `question` to the sender asking for its ack; the answer
 ///   comes back as `/ answer`, which emits `answered` with what it got to the same socket.
 ///
@@ -61,6 +63,10 @@ enum EchoService {
             return [.emit(Emit(ns: event.route.ns, event: "message-back", args: event.args, to: Audience(sids: [sid])))]
         }
         definition.on("/", "message-with-ack", pure: true) { event, context in
+            for attachment in event.attachments { _ = context.attach(attachment) }
+            return event.acknowledge(event.args)
+        }
+        definition.on("engine.io", "message", pure: true) { event, context in
             for attachment in event.attachments { _ = context.attach(attachment) }
             return event.acknowledge(event.args)
         }

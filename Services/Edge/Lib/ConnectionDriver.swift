@@ -24,6 +24,10 @@ final class ConnectionDriver {
     let address: String
     /// The handshake's Cookie header, for session authentication.
     let cookie: String?
+    /// The bus namespace of the plain Engine.IO endpoint it came in on; `nil` for Socket.IO.
+    let plain: String?
+    /// Messages a plain connection delivered in the actions being carried out, published as one.
+    private var plainBatch: [EngineData] = []
     /// The Engine.IO state machine.
     private var engineSession: EngineSession
     /// The Socket.IO state machine.
@@ -55,8 +59,9 @@ final class ConnectionDriver {
     /// A connection of `owner` with its two sessions just opened; ``start(_:_:incoming:)`` carries
     /// out their opening actions.
     init(owner: EdgeLoop, sid: String, listener: Int, address: String, cookie: String?, engine: EngineSession,
-         socket: SocketSession, webSocket: Channel?)
+         socket: SocketSession, webSocket: Channel?, plain: String? = nil)
     {
+        self.plain = plain
         self.owner = owner
         self.sid = sid
         self.listener = listener
@@ -82,7 +87,7 @@ final class ConnectionDriver {
                incoming: (ObjectIdentifier, Responder)?)
     {
         perform(engineActions, incoming: incoming)
-        perform(socketActions)
+        if plain == nil { perform(socketActions) }
     }
 
     /// Feeds an Engine.IO event and carries out its actions. `incoming` answers the HTTP request
@@ -146,7 +151,7 @@ final class ConnectionDriver {
                 let target = channel == .current ? currentWebSocket : probeWebSocket
                 target.map { WebSocketWriter.close($0, code: code) }
             case .deliver(let data):
-                socket(.received(data))
+                if plain != nil { plainBatch.append(data) } else { socket(.received(data)) }
             case .scheduleTimer(let time):
                 engineTimer?.cancel()
                 engineTimer = owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) {
@@ -160,6 +165,11 @@ final class ConnectionDriver {
             case .closed(let reason):
                 closed(reason)
             }
+        }
+        if !plainBatch.isEmpty {
+            let batch = plainBatch
+            plainBatch = []
+            owner.plainMessages(batch, on: self)
         }
         // A GET that was neither answered nor refused is now the pending poll.
         if holdsPoll, let request = incoming, isOpen {

@@ -40,6 +40,8 @@ struct EdgeConfiguration: Sendable {
         var port: Int
         /// Namespaces served on this port; `nil` means the top-level `namespaces`.
         var namespaces: [String: Namespace]?
+        /// Plain Engine.IO paths served on this port; `nil` means the top-level `engines`.
+        var engines: [String: String]?
     }
 
     /// CORS for the polling transport.
@@ -98,6 +100,9 @@ struct EdgeConfiguration: Sendable {
     var delivery = Delivery()
     /// Timeouts and rate limits.
     var limits = Limits()
+    /// Plain Engine.IO endpoints of listeners that name none: path (e.g. `/engine.io/`) → the bus
+    /// namespace their messages are published on. Default none.
+    var engines: [String: String] = [:]
 
     /// The contracts' namespaces: `/` for Zizany, HomeAssistant, Chatto and audio rooms
     /// (optional auth: a cookie or a token is checked when sent), `/user` and `/telecaller`
@@ -111,6 +116,11 @@ struct EdgeConfiguration: Sendable {
     /// The namespaces served on listener `index`.
     func namespaces(ofListener index: Int) -> [String: Namespace] {
         listeners[index].namespaces ?? namespaces
+    }
+
+    /// The plain Engine.IO endpoints served on listener `index`: path → bus namespace.
+    func engines(ofListener index: Int) -> [String: String] {
+        listeners[index].engines ?? engines
     }
 }
 
@@ -128,13 +138,14 @@ extension EdgeConfiguration.Namespace {
 }
 
 extension EdgeConfiguration.Listener {
-    private enum Keys: String, CodingKey { case host, port, namespaces }
+    private enum Keys: String, CodingKey { case host, port, namespaces, engines }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         port = try c.decode(Int.self, forKey: .port)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         namespaces = try c.decodeIfPresent([String: EdgeConfiguration.Namespace].self, forKey: .namespaces)
+        engines = try c.decodeIfPresent([String: String].self, forKey: .engines)
     }
 }
 
@@ -173,7 +184,7 @@ extension EdgeConfiguration.Delivery {
 extension EdgeConfiguration: Codable {
     private enum Keys: String, CodingKey {
         case listeners, path, pingInterval, pingTimeout, maxPayload, connectTimeout, namespaces, jwtSecret,
-             session, cors, delivery, limits
+             session, cors, delivery, limits, engines
     }
 
     /// Reads a configuration; every missing key keeps its default.
@@ -192,6 +203,7 @@ extension EdgeConfiguration: Codable {
         cors = try c.decodeIfPresent(CORS.self, forKey: .cors) ?? cors
         delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery) ?? delivery
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? limits
+        engines = try c.decodeIfPresent([String: String].self, forKey: .engines) ?? engines
     }
 
     /// Writes every key.
@@ -209,6 +221,7 @@ extension EdgeConfiguration: Codable {
         try c.encode(cors, forKey: .cors)
         try c.encode(delivery, forKey: .delivery)
         try c.encode(limits, forKey: .limits)
+        try c.encode(engines, forKey: .engines)
     }
 
     /// The configuration for this process: the file named by `EDGE_CONFIG` (if any), then

@@ -83,12 +83,13 @@ extension EdgeLoop {
         } else {
             hub.metrics.busRoundTrip(since: waiter.started)
         }
-        guard let code = outcome.errorCode else { return }
+        guard let code = outcome.errorCode, !waiter.plain else { return }
         answer(waiter, with: [["error": .string(code)]], attachments: [])
     }
 
     /// Answers a client's ack, if it asked for one and its socket is still here.
     func answer(_ waiter: ClientEventWaiter, with arguments: [JSON], attachments: [[UInt8]]) {
+        if waiter.plain { return answerPlain(waiter, with: arguments, attachments: attachments) }
         guard let ackID = waiter.ackID, let record = sockets[waiter.sid] else { return }
         record.driver.socket(.acknowledge(namespace: waiter.namespace, ackID: ackID, arguments: arguments,
                                           attachments: attachments))

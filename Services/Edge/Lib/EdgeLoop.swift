@@ -56,10 +56,11 @@ final class EdgeLoop {
     }
 
     /// Starts a connection whose handshake arrived over `transport` on `listener`; `webSocket`
-    /// is its channel for a WebSocket handshake, `incoming` answers a polling handshake.
+    /// is its channel for a WebSocket handshake, `incoming` answers a polling handshake. `plain`
+    /// names the bus namespace of a plain Engine.IO endpoint's connection, which has no Socket.IO side.
     @discardableResult
     func open(transport: EngineTransport, listener: Int, address: String, cookie: String?, webSocket: Channel?,
-              incoming: (ObjectIdentifier, Responder)?) -> ConnectionDriver
+              incoming: (ObjectIdentifier, Responder)?, plain: String? = nil) -> ConnectionDriver
     {
         let sid = SocketID.make()
         let now = self.now
@@ -71,7 +72,7 @@ final class EdgeLoop {
                                                        namespaces: namespaces),
             now: now)
         let driver = ConnectionDriver(owner: self, sid: sid, listener: listener, address: address, cookie: cookie,
-                                      engine: engine, socket: socket, webSocket: webSocket)
+                                      engine: engine, socket: socket, webSocket: webSocket, plain: plain)
         drivers[sid] = driver
         hub.metrics.engineOpened(transport: transport.rawValue)
         driver.start(engineActions, socketActions, incoming: incoming)

@@ -82,10 +82,11 @@ final class EdgeServer: Service, Sendable {
                     maxFrameSize: maxFrame,
                     shouldUpgrade: { channel, head in
                         let edge = hub.edgeLoop(on: channel.eventLoop)
-                        return channel.eventLoop.makeSucceededFuture(Self.acceptsWebSocket(head, edge: edge) ? HTTPHeaders() : nil)
+                        return channel.eventLoop.makeSucceededFuture(Self.acceptsWebSocket(head, listener: index, edge: edge) ? HTTPHeaders() : nil)
                     },
                     upgradePipelineHandler: { channel, head in
-                        let purpose = Self.purpose(of: head, listener: index, channel: channel)
+                        let purpose = Self.purpose(of: head, listener: index, channel: channel,
+                                                   configuration: hub.configuration)
                         return channel.eventLoop.makeCompletedFuture {
                             let edge = hub.edgeLoop(on: channel.eventLoop)
                             try channel.pipeline.syncOperations.addHandler(
@@ -113,26 +114,31 @@ final class EdgeServer: Service, Sendable {
         return channel
     }
 
-    /// A WebSocket request the edge takes: a new session, or an upgrade of a known polling session.
-    private static func acceptsWebSocket(_ head: HTTPRequestHead, edge: EdgeLoop) -> Bool {
-        guard let request = try? EngineRequest(method: head.method.rawValue, target: head.uri,
-                                               headers: head.headers.map { ($0.name, $0.value) },
-                                               configuration: .init(path: edge.hub.configuration.path))
+    /// A WebSocket request the edge takes: a new session, or an upgrade of a known polling session
+    /// of the same endpoint (the Socket.IO path or a plain Engine.IO one).
+    private static func acceptsWebSocket(_ head: HTTPRequestHead, listener: Int, edge: EdgeLoop) -> Bool {
+        guard let served = try? edge.hub.configuration.engineRequest(
+            method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+            listener: listener)
         else { return false }
-        switch request.kind {
+        switch served.request.kind {
         case .handshake(.websocket): return true
-        case .upgrade(let sid): return edge.driver(sid) != nil
+        case .upgrade(let sid): return edge.driver(sid).map { $0.plain == served.plain } ?? false
         default: return false
         }
     }
 
-    private static func purpose(of head: HTTPRequestHead, listener: Int, channel: Channel) -> WebSocketHandler.Purpose {
+    private static func purpose(of head: HTTPRequestHead, listener: Int, channel: Channel,
+                                configuration: EdgeConfiguration) -> WebSocketHandler.Purpose {
         let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
         for pair in query.split(separator: "&") where pair.hasPrefix("sid=") {
             let sid = String(pair.dropFirst(4)).removingPercentEncoding ?? String(pair.dropFirst(4))
             if !sid.isEmpty { return .upgrade(sid: sid) }
         }
+        let served = try? configuration.engineRequest(method: head.method.rawValue, target: head.uri,
+                                                      headers: head.headers.map { ($0.name, $0.value) },
+                                                      listener: listener)
         return .handshake(listener: listener, address: HTTPHandler.address(of: channel),
-                          cookie: head.headers.first(name: "cookie"))
+                          cookie: head.headers.first(name: "cookie"), plain: served?.plain)
     }
 }

@@ -64,7 +64,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let length = head.headers.first(name: "content-length").flatMap(Int.init),
               length > edge.hub.configuration.maxPayload
         else { return false }
-        return !head.uri.hasPrefix(edge.hub.configuration.path)
+        let configuration = edge.hub.configuration
+        return !head.uri.hasPrefix(configuration.path)
+            && !configuration.engines(ofListener: listener).keys.contains { head.uri.hasPrefix($0) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -90,29 +92,31 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             preflight(head, context: context)
             return
         }
-        let request: EngineRequest?
+        let served: ServedEngineRequest?
         do {
-            request = try EngineRequest(method: head.method.rawValue, target: head.uri,
-                                        headers: head.headers.map { ($0.name, $0.value) },
-                                        configuration: .init(path: edge.hub.configuration.path))
+            served = try edge.hub.configuration.engineRequest(method: head.method.rawValue, target: head.uri,
+                                                              headers: head.headers.map { ($0.name, $0.value) },
+                                                              listener: listener)
         } catch {
             respond(error.response, head: head, origin: origin, context: context)
             return
         }
-        guard let request else {
+        guard let served else {
             serveRoute(head, context: context)
             return
         }
+        let request = served.request
         let responder = makeResponder(head: head, origin: origin, context: context)
         let owner = ObjectIdentifier(self)
         switch request.kind {
         case .handshake(.polling):
             edge.open(transport: .polling, listener: listener, address: Self.address(of: context.channel),
-                      cookie: head.headers.first(name: "cookie"), webSocket: nil, incoming: (owner, responder))
+                      cookie: head.headers.first(name: "cookie"), webSocket: nil, incoming: (owner, responder),
+                      plain: served.plain)
         case .handshake(.websocket):
             responder(EngineError(.badRequest).response)
         case .poll(let sid):
-            guard let driver = edge.driver(sid, listener: listener) else {
+            guard let driver = edge.driver(sid, listener: listener), driver.plain == served.plain else {
                 responder(EngineError(.unknownSessionID).response)
                 return
             }
@@ -155,11 +159,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func beginPost(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         post = nil
         guard head.method == .POST,
-              let request = try? EngineRequest(method: "POST", target: head.uri,
-                                               headers: head.headers.map { ($0.name, $0.value) },
-                                               configuration: .init(path: edge.hub.configuration.path)),
-              case .post(let sid) = request.kind,
-              let driver = edge.driver(sid, listener: listener)
+              let served = try? edge.hub.configuration.engineRequest(
+                  method: "POST", target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                  listener: listener),
+              case .post(let sid) = served.request.kind,
+              let driver = edge.driver(sid, listener: listener), driver.plain == served.plain
         else { return }
         let origin = head.headers.first(name: "origin")
         let responder = makeResponder(head: head, origin: origin, context: context)

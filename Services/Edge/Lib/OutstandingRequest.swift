@@ -42,6 +42,9 @@ struct ClientEventWaiter: Sendable {
     let event: String
     /// When it was published, for the round-trip histogram.
     let started: NIODeadline
+    /// Messages of a plain Engine.IO connection (`sid` is its session's): the reply's ack is
+    /// sent back as messages, and a failure is only logged.
+    var plain = false
 }
 
 /// A plain HTTP request waiting for its service's reply.

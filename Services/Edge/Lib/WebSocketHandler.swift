@@ -41,8 +41,9 @@ final class WebSocketHandler: ChannelInboundHandler {
 
     /// What the WebSocket was opened for.
     enum Purpose {
-        /// A new session (`transport=websocket`, no sid).
-        case handshake(listener: Int, address: String, cookie: String?)
+        /// A new session (`transport=websocket`, no sid), of a plain Engine.IO endpoint when
+        /// `plain` names its bus namespace.
+        case handshake(listener: Int, address: String, cookie: String?, plain: String?)
         /// An upgrade of the polling session `sid`.
         case upgrade(sid: String)
     }
@@ -60,9 +61,9 @@ final class WebSocketHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
         switch purpose {
-        case .handshake(let listener, let address, let cookie):
+        case .handshake(let listener, let address, let cookie, let plain):
             driver = edge.open(transport: .websocket, listener: listener, address: address, cookie: cookie,
-                               webSocket: channel, incoming: nil)
+                               webSocket: channel, incoming: nil, plain: plain)
         case .upgrade(let sid):
             guard let driver = edge.driver(sid) else {
                 WebSocketWriter.close(channel)
