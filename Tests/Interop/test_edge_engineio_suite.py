@@ -4,8 +4,11 @@ echo service's ack comes back as messages, the echo server of socket.io's engine
 (socketio/engine.io-protocol, test-suite/), whose handshake and message cases are written again
 here on raw HTTP and WebSocket frames. A Socket.IO client on the same edge is served meanwhile."""
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
+import websocket
 
 from edge_helpers import (TIMEOUT, RawPolling, RawWS, SioClient, assert_session_gone, official_config,
                           relaxed_config, start_stack)
@@ -76,3 +79,62 @@ def test_messages_are_echoed_through_the_bus(cluster):
                             timeout=TIMEOUT).status_code == 400
         assert bystander.call("echo", "still here") == ("still here",)
     assert edge.proc.popen.poll() is None
+
+
+def test_heartbeat_close_and_upgrade_rules_at_the_plain_path(cluster):
+    """The suite's heartbeat, close and upgrade cases, with edge.test.json's timers (300/200 ms)."""
+    edge = plain(start_stack(cluster))
+    # Polling: the server pings, a pong keeps the session; without one it is gone.
+    session = RawPolling(edge)
+    for _ in range(3):
+        assert session.get().text == "2"
+        pong = session.post("3")
+        assert (pong.status_code, pong.text) == (200, "ok")
+    silent = RawPolling(edge)
+    time.sleep(0.3 + 0.2 + 0.3)
+    assert silent.post("3").status_code == 400
+    # WebSocket: pings answered keep it; a client that never pongs is closed.
+    ws = RawWS(edge)
+    deadline = time.monotonic() + TIMEOUT
+    while len(ws.pings) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(ws.pings) >= 3 and not ws.closed.is_set()
+    ws.close()
+    mute = RawWS(edge, auto_pong=False)
+    assert mute.wait_closed()
+    # Close: a polling close packet releases the pending GET with a noop; a WebSocket "1" closes.
+    session = RawPolling(edge)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(session.get)
+        time.sleep(0.1)
+        assert session.post("1").status_code == 200
+        assert pending.result(timeout=TIMEOUT).text == "6"
+    assert session.get().status_code == 400
+    ws = RawWS(edge, auto_pong=False)
+    ws.send("1")
+    assert ws.wait_closed()
+    # Two polls at once: the first gets the close packet, the second a 400, then the sid is gone.
+    session = RawPolling(edge)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(session.get)
+        time.sleep(0.05)
+        second = session.get()
+        assert first.result(timeout=TIMEOUT).text == "1"
+    assert second.status_code in (400, 500)
+    assert session.get().status_code == 400
+    # After an upgrade, polling with the same sid is refused, and so is a second WebSocket.
+    session = RawPolling(edge)
+    ws = RawWS(edge, f"EIO=4&transport=websocket&sid={session.sid}", read_open=False)
+    ws.send("2probe")
+    assert ws.next() == "3probe"
+    ws.send("5")
+    assert session.get().status_code == 400
+    ws.send("4hello")
+    assert ws.wait_for(lambda m: m == "4hello")
+    try:
+        second = RawWS(edge, f"EIO=4&transport=websocket&sid={session.sid}", read_open=False)
+        assert second.wait_closed()
+        second.close()
+    except websocket.WebSocketBadStatusException as error:
+        assert error.status_code == 400
+    ws.close()
