@@ -100,6 +100,9 @@ struct EdgeConfiguration: Sendable {
     var delivery = Delivery()
     /// Timeouts and rate limits.
     var limits = Limits()
+    /// Event loops (threads) serving connections, each with its own sockets and rooms; `nil`
+    /// (the default) is one per core of the machine.
+    var loops: Int?
     /// Plain Engine.IO endpoints of listeners that name none: path (e.g. `/engine.io/`) → the bus
     /// namespace their messages are published on. Default none.
     var engines: [String: String] = [:]
@@ -184,7 +187,7 @@ extension EdgeConfiguration.Delivery {
 extension EdgeConfiguration: Codable {
     private enum Keys: String, CodingKey {
         case listeners, path, pingInterval, pingTimeout, maxPayload, connectTimeout, namespaces, jwtSecret,
-             session, cors, delivery, limits, engines
+             session, cors, delivery, limits, engines, loops
     }
 
     /// Reads a configuration; every missing key keeps its default.
@@ -203,6 +206,8 @@ extension EdgeConfiguration: Codable {
         cors = try c.decodeIfPresent(CORS.self, forKey: .cors) ?? cors
         delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery) ?? delivery
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? limits
+        loops = try c.decodeIfPresent(Int.self, forKey: .loops)
+        if let loops, !(1...4096).contains(loops) { throw ConfigurationError("loops must be 1 to 4,096") }
         engines = try c.decodeIfPresent([String: String].self, forKey: .engines) ?? engines
     }
 
@@ -221,6 +226,7 @@ extension EdgeConfiguration: Codable {
         try c.encode(cors, forKey: .cors)
         try c.encode(delivery, forKey: .delivery)
         try c.encode(limits, forKey: .limits)
+        try c.encodeIfPresent(loops, forKey: .loops)
         try c.encode(engines, forKey: .engines)
     }
 

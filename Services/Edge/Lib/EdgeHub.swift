@@ -42,13 +42,19 @@ final class EdgeHub: Sendable {
 
     /// The state of `eventLoop`, made on first use. Call on that loop.
     func edgeLoop(on eventLoop: EventLoop) -> EdgeLoop {
-        guard let handle = loops.first(where: { $0.eventLoop === eventLoop }) else {
+        guard let index = loops.firstIndex(where: { $0.eventLoop === eventLoop }) else {
             preconditionFailure("\(eventLoop) is not one of the edge's event loops")
         }
+        let handle = loops[index]
         if let state = handle.box.value { return state }
-        let state = EdgeLoop(hub: self, handle: handle)
+        let state = EdgeLoop(hub: self, handle: handle, index: index)
         handle.box.value = state
         return state
+    }
+
+    /// The loop Engine.IO session `sid` lives on, as its id says; `nil` when it names none.
+    func loop(ofSession sid: String) -> LoopHandle? {
+        SocketID.loop(of: sid).flatMap { loops.indices.contains($0) ? loops[$0] : nil }
     }
 
     /// Publishes the event of `header` with `arguments` (and the binary `attachments` their

@@ -8,7 +8,9 @@ import SocketIO
 ///
 /// Made by the hub on its loop (``EdgeHub/edgeLoop(on:)``) and touched only there: it is not
 /// `Sendable`, NIO handlers on the loop hold it, and other threads reach it through ``handle``.
-/// The edge runs one loop today; each loop of a larger edge would have its own.
+/// The edge runs one per event loop (`loops`, default one per core): a connection's sockets and
+/// rooms are its loop's, and a request for a session of another loop goes there
+/// (`EdgeLoop+Sessions`).
 final class EdgeLoop {
     /// The process-wide part: settings, the bus, authentication, metrics.
     unowned let hub: EdgeHub
@@ -16,6 +18,8 @@ final class EdgeLoop {
     let handle: LoopHandle
     /// The event loop.
     let eventLoop: EventLoop
+    /// Its place among the edge's loops, which the ids of its sessions carry.
+    let index: Int
     /// Connections by Engine.IO session id.
     private var drivers: [String: ConnectionDriver] = [:]
     /// Sockets by Socket.IO sid.
@@ -34,10 +38,11 @@ final class EdgeLoop {
     private let origin = NIODeadline.now()
     private let engineConfiguration: EngineSession.Configuration
 
-    /// The state of the loop of `handle`, for `hub`.
-    init(hub: EdgeHub, handle: LoopHandle) {
+    /// The state of the loop of `handle`, the edge's loop number `index`, for `hub`.
+    init(hub: EdgeHub, handle: LoopHandle, index: Int) {
         self.hub = hub
         self.handle = handle
+        self.index = index
         eventLoop = handle.eventLoop
         let configuration = hub.configuration
         engineConfiguration = EngineSession.Configuration(pingInterval: configuration.pingInterval,
@@ -62,7 +67,7 @@ final class EdgeLoop {
     func open(transport: EngineTransport, listener: Int, address: String, cookie: String?, webSocket: Channel?,
               incoming: (ObjectIdentifier, Responder)?, plain: String? = nil) -> ConnectionDriver
     {
-        let sid = SocketID.make()
+        let sid = SocketID.make(loop: index)
         let now = self.now
         let (engine, engineActions) = EngineSession.open(sid: sid, transport: transport,
                                                          configuration: engineConfiguration, now: now)

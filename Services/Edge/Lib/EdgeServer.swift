@@ -9,9 +9,11 @@ import ServiceLifecycle
 
 /// The listeners and the bus bridge, as one lifecycle service.
 ///
-/// Everything runs on one event loop, as Node's socket.io runs on one thread: each loop's state
-/// (``EdgeLoop``) needs no locks, and an edge scales by running more edges on the bus. The bus
-/// thread and the tasks of authentication hand their results to the loop.
+/// It serves on `loops` event loops (default one per core); NIO spreads the connections over
+/// them. Each loop's state (``EdgeLoop``: its connections, sockets and rooms) needs no locks; a
+/// request for a session of another loop is carried out there (`EdgeLoop+Sessions`), and the
+/// bus pump, the authentication tasks and the other loops hand their work to a loop through its
+/// ``LoopHandle``.
 final class EdgeServer: Service, Sendable {
     private let configuration: EdgeConfiguration
     private let group: MultiThreadedEventLoopGroup
@@ -23,7 +25,7 @@ final class EdgeServer: Service, Sendable {
         self.configuration = configuration
         self.bus = bus
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.loops ?? System.coreCount)
         hub = EdgeHub(configuration: configuration, bus: bus, authorizer: authorizer, metrics: EdgeMetrics(),
                       logger: logger, loops: Array(group.makeIterator()))
     }
@@ -123,7 +125,7 @@ final class EdgeServer: Service, Sendable {
         else { return false }
         switch served.request.kind {
         case .handshake(.websocket): return true
-        case .upgrade(let sid): return edge.driver(sid).map { $0.plain == served.plain } ?? false
+        case .upgrade(let sid): return edge.mayKnowSession(sid, plain: served.plain)
         default: return false
         }
     }

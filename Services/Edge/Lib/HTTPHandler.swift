@@ -70,7 +70,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if waitingForPoll { edge.pollAbandoned(owner: ObjectIdentifier(self)) }
+        if waitingForPoll { edge.pollAbandonedEverywhere(owner: ObjectIdentifier(self)) }
         context.fireChannelInactive()
     }
 
@@ -116,20 +116,23 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .handshake(.websocket):
             responder(EngineError(.badRequest).response)
         case .poll(let sid):
-            guard let driver = edge.driver(sid, listener: listener), driver.plain == served.plain else {
-                responder(EngineError(.unknownSessionID).response)
-                return
-            }
             waitingForPoll = true
-            driver.engine(.pollArrived, incoming: (owner, responder))
+            let plain = served.plain
+            edge.session(sid, listener: listener, respond: responder) { driver, respond in
+                guard let driver, driver.plain == plain else { return respond(EngineError(.unknownSessionID).response) }
+                driver.engine(.pollArrived, incoming: (owner, respond))
+            }
         case .post:
             // A POST to a live session began at its head (``beginPost``); this one has none.
             responder(EngineError(.unknownSessionID).response)
         case .upgrade(let sid):
-            responder(EngineError(edge.driver(sid) == nil ? .unknownSessionID : .badRequest).response)
+            edge.session(sid, listener: nil, respond: responder) { driver, respond in
+                respond(EngineError(driver == nil ? .unknownSessionID : .badRequest).response)
+            }
         case .otherMethod(let sid):
-            responder(edge.driver(sid) == nil ? EngineError(.unknownSessionID).response
-                      : EngineHTTPResponse(status: 500))
+            edge.session(sid, listener: nil, respond: responder) { driver, respond in
+                respond(driver == nil ? EngineError(.unknownSessionID).response : EngineHTTPResponse(status: 500))
+            }
         }
     }
 
@@ -162,33 +165,39 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
               let served = try? edge.hub.configuration.engineRequest(
                   method: "POST", target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
                   listener: listener),
-              case .post(let sid) = served.request.kind,
-              let driver = edge.driver(sid, listener: listener), driver.plain == served.plain
+              case .post(let sid) = served.request.kind, edge.mayKnowSession(sid, plain: served.plain)
         else { return }
+        let plain = served.plain
         let origin = head.headers.first(name: "origin")
         let responder = makeResponder(head: head, origin: origin, context: context)
         post = (sid, responder, false)
         let length = head.headers.first(name: "content-length").flatMap(Int.init)
-        driver.engine(.postBegan(contentType: head.headers.first(name: "content-type"), contentLength: length),
-                      incoming: (ObjectIdentifier(self), { [weak self] response in
-                          guard let self else { return }
-                          self.post?.refused = true
-                          guard response.status == 413 else { return responder(response) }
-                          // Too large by its own declaration: answered without reading the body,
-                          // and the connection closes rather than take it.
-                          var closing = head
-                          closing.headers.replaceOrAdd(name: "connection", value: "close")
-                          self.respond(response, head: closing, origin: origin, context: context)
-                      }))
+        let began = EngineEvent.postBegan(contentType: head.headers.first(name: "content-type"), contentLength: length)
+        let owner = ObjectIdentifier(self)
+        let refused: Responder = { [weak self] response in
+            guard let self else { return }
+            self.post?.refused = true
+            guard response.status == 413 else { return responder(response) }
+            // Too large by its own declaration: answered without reading the body,
+            // and the connection closes rather than take it.
+            var closing = head
+            closing.headers.replaceOrAdd(name: "connection", value: "close")
+            self.respond(response, head: closing, origin: origin, context: context)
+        }
+        // On the session's loop; a session that is not (or not of this endpoint) refuses the POST.
+        edge.session(sid, listener: listener, respond: refused) { driver, respond in
+            guard let driver, driver.plain == plain else { return respond(EngineError(.unknownSessionID).response) }
+            driver.engine(began, incoming: (owner, respond))
+        }
     }
 
     /// The whole body of an accepted POST arrived.
     private func completePost(_ sid: String, responder: @escaping Responder) {
-        guard let driver = edge.driver(sid) else {
-            responder(EngineError(.unknownSessionID).response)
-            return
+        let (owner, body) = (ObjectIdentifier(self), body)
+        edge.session(sid, listener: nil, respond: responder) { driver, respond in
+            guard let driver else { return respond(EngineError(.unknownSessionID).response) }
+            driver.engine(.postCompleted(body: body), incoming: (owner, respond))
         }
-        driver.engine(.postCompleted(body: body), incoming: (ObjectIdentifier(self), responder))
     }
 
     /// A responder that writes the response on this channel once (a long poll may answer later).

@@ -36,7 +36,7 @@ struct ServerAckKey: Hashable {
 
 /// Random ids like socket.io's: 20 characters of base64url.
 enum SocketID {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
     /// A new random id.
     static func make() -> String {

@@ -50,7 +50,9 @@ final class WebSocketHandler: ChannelInboundHandler {
 
     private let edge: EdgeLoop
     private let purpose: Purpose
-    private var driver: ConnectionDriver?
+    /// The session it serves: here, or, for the upgrade of a polling session that began on
+    /// another loop, that loop's session of this id (reached by hopping, `EdgeLoop+Sessions`).
+    private var session: (driver: ConnectionDriver?, home: LoopHandle, sid: String)?
 
     /// A handler for a WebSocket of the loop of `edge`, opened for `purpose`.
     init(edge: EdgeLoop, purpose: Purpose) {
@@ -62,15 +64,15 @@ final class WebSocketHandler: ChannelInboundHandler {
         let channel = context.channel
         switch purpose {
         case .handshake(let listener, let address, let cookie, let plain):
-            driver = edge.open(transport: .websocket, listener: listener, address: address, cookie: cookie,
-                               webSocket: channel, incoming: nil, plain: plain)
+            let driver = edge.open(transport: .websocket, listener: listener, address: address, cookie: cookie,
+                                   webSocket: channel, incoming: nil, plain: plain)
+            session = (driver, edge.handle, driver.sid)
         case .upgrade(let sid):
-            guard let driver = edge.driver(sid) else {
-                WebSocketWriter.close(channel)
-                return
+            let home = edge.hub.loop(ofSession: sid) ?? edge.handle
+            session = (home.isSame(as: edge.handle) ? edge.driver(sid) : nil, home, sid)
+            withDriver(orElse: { WebSocketWriter.close(channel) }) { driver in
+                driver.engine(.upgradeRequested, webSocket: channel)
             }
-            self.driver = driver
-            driver.engine(.upgradeRequested, webSocket: channel)
         }
     }
 
@@ -98,11 +100,14 @@ final class WebSocketHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         defer { context.fireChannelInactive() }
-        guard let driver, driver.isOpen else { return }
-        if driver.currentWebSocket === context.channel {
-            driver.engine(.channelClosed(.webSocket(.current)))
-        } else if driver.probeWebSocket === context.channel {
-            driver.engine(.channelClosed(.webSocket(.probe)))
+        let channel = context.channel
+        withDriver { driver in
+            guard driver.isOpen else { return }
+            if driver.currentWebSocket === channel {
+                driver.engine(.channelClosed(.webSocket(.current)))
+            } else if driver.probeWebSocket === channel {
+                driver.engine(.channelClosed(.webSocket(.probe)))
+            }
         }
     }
 
@@ -112,17 +117,38 @@ final class WebSocketHandler: ChannelInboundHandler {
 
     /// A text frame that is not UTF-8: the session closes the WebSocket with 1007.
     private func deliverInvalidText(context: ChannelHandlerContext) {
-        guard let driver, driver.isOpen else {
-            WebSocketWriter.close(context.channel, code: .invalidPayload)
+        let webSocket = context.channel
+        withDriver(orElse: { WebSocketWriter.close(webSocket, code: .invalidPayload) }) { driver in
+            guard driver.isOpen else { return WebSocketWriter.close(webSocket, code: .invalidPayload) }
+            let channel: WebSocketChannel = driver.currentWebSocket === webSocket ? .current : .probe
+            driver.engine(.invalidTextFrame(on: channel), webSocket: webSocket)
+        }
+    }
+
+    /// Runs `body` with the session's connection on its loop: at once when it is this loop's,
+    /// else there; `orElse` (on whichever loop found none) when the session is not known.
+    private func withDriver(orElse: @escaping @Sendable () -> Void = {},
+                            _ body: @escaping @Sendable (ConnectionDriver) -> Void)
+    {
+        guard let session else { return orElse() }
+        if session.home.isSame(as: edge.handle) {
+            guard let driver = session.driver else { return orElse() }
+            body(driver)
             return
         }
-        let channel: WebSocketChannel = driver.currentWebSocket === context.channel ? .current : .probe
-        driver.engine(.invalidTextFrame(on: channel), webSocket: context.channel)
+        let sid = session.sid
+        session.home.execute { loop in
+            guard let driver = loop.driver(sid) else { return orElse() }
+            body(driver)
+        }
     }
 
     private func deliver(_ frame: EngineIO.WebSocketFrame, context: ChannelHandlerContext) {
-        guard let driver, driver.isOpen else { return }
-        let channel: WebSocketChannel = driver.currentWebSocket === context.channel ? .current : .probe
-        driver.engine(.frameReceived(frame, on: channel), webSocket: context.channel)
+        let webSocket = context.channel
+        withDriver { driver in
+            guard driver.isOpen else { return }
+            let channel: WebSocketChannel = driver.currentWebSocket === webSocket ? .current : .probe
+            driver.engine(.frameReceived(frame, on: channel), webSocket: webSocket)
+        }
     }
 }

@@ -12,15 +12,17 @@ import NIOWebSocket
 final class WebSocketOutlet {
     /// The WebSocket's channel.
     let channel: Channel
-    /// The frame encoder's context: a write from it goes straight to the channel's head.
-    private let encoder: ChannelHandlerContext
+    /// The frame encoder's context: a write from it goes straight to the channel's head. `nil`
+    /// when the channel is of another loop (a polling session's upgrade that came in there).
+    private let encoder: ChannelHandlerContext?
     /// This turn's bytes, not written yet.
     private var pending: ByteBuffer?
 
     /// The outlet of `channel`, a WebSocket pipeline (it has NIO's frame encoder).
     init(channel: Channel) throws {
         self.channel = channel
-        encoder = try channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+        encoder = channel.eventLoop.inEventLoop
+            ? try channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self) : nil
     }
 
     /// Adds framed bytes to this turn's write; `true` when nothing was pending before (the
@@ -42,8 +44,18 @@ final class WebSocketOutlet {
         guard let bytes = pending else { return }
         pending = nil
         guard channel.isActive else { return }
-        encoder.write(NIOAny(bytes), promise: nil)
-        encoder.flush()
+        if let encoder {
+            encoder.write(NIOAny(bytes), promise: nil)
+            encoder.flush()
+            return
+        }
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+            else { return }
+            encoder.write(NIOAny(bytes), promise: nil)
+            encoder.flush()
+        }
     }
 }
 
