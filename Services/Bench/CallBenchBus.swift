@@ -17,6 +17,9 @@ final class CallBenchBus: Sendable {
     var instance: String { client.instance }
     private let client: BusClient
     private let onEmit = Locked<EmitHandler?>(nil)
+    /// The epoch of this bench's life facts, and the number of the last one.
+    private let epoch = Clock.millisecondsSinceEpoch()
+    private let lastFact = Locked<UInt64>(0)
     private let running: Task<Void, Never>
 
     /// Connects to the bus and waits (up to `timeout` seconds) until the call service announced
@@ -64,14 +67,18 @@ final class CallBenchBus: Sendable {
         }
     }
 
-    /// Publishes a `connected` or `disconnected` life fact for socket `sid` of `user` on `ns`.
+    /// Publishes a `connected` or `disconnected` life fact for socket `sid` of `user` on `ns`,
+    /// numbered as an edge numbers its facts (one epoch, the next sequence).
     func publishFact(_ kind: String, ns: String, sid: String, user: Identity) {
-        var header = header(ns: ns, event: kind, sid: sid, user: user)
-        header.type = .life
-        let fact: JSON = ["sid": .string(sid), "ns": .string(ns), "user": ["id": .string(user.id),
-                          "role": user.role.map(JSON.string) ?? .null]]
-        guard let envelope = try? Envelope(topic: Topic.life, header: header, encoding: [fact]) else { return }
-        client.publish(envelope)
+        let fact: LifeFact = kind == LifeFactKind.disconnected.rawValue
+            ? .disconnected(.init(sid: sid, ns: ns, user: user)) : .connected(.init(sid: sid, ns: ns, user: user))
+        lastFact.withLock { seq in
+            seq += 1
+            let record = LifeRecord(edge: instance, stamp: LifeStamp(epoch: epoch, seq: seq), fact: fact)
+            guard let envelope = try? Envelope(topic: Topic.life, header: record.header(), encoding: record.body)
+            else { return }
+            client.publish(envelope)
+        }
     }
 
     /// Sends client event `event` with one argument from socket `sid` of `user` on `ns` and

@@ -61,10 +61,15 @@ public final class BusClient: Sendable {
         public var handles: [Route] = []
         /// The life fact kinds it wants. Default none.
         public var life: [LifeFactKind] = []
+        /// What clients get when its events fail (the hello's `failures`). Default none.
+        public var failures: [FailureShape] = []
         /// Whether it keeps probing after it heard itself until ``BusClient/announceReady()``
         /// (a start-up step). Default `false`: the first ready hello goes out as soon as the
         /// client hears itself.
         public var waitsForStartUp = false
+        /// An edge's position in its stream of life facts, read for every hello (its
+        /// `lifeStream`). Default none.
+        public var lifeStream: (@Sendable () -> LifeStamp)? = nil
 
         /// An announcement of `service` with the defaults above.
         public init(service: String) {
@@ -229,9 +234,11 @@ public final class BusClient: Sendable {
     /// The hello this client says now, or `nil` when it announces nothing.
     func helloEnvelope(ready: Bool) -> Envelope? {
         guard let announcement = configuration.announcement else { return nil }
-        let hello = Hello(service: announcement.service, instance: instance, started: started, ready: ready,
+        var hello = Hello(service: announcement.service, instance: instance, started: started, ready: ready,
                           handles: announcement.handles, life: announcement.life,
-                          interval: configuration.helloIntervalMilliseconds)
+                          interval: configuration.helloIntervalMilliseconds,
+                          lifeStream: announcement.lifeStream?())
+        hello.failures = announcement.failures.isEmpty ? nil : announcement.failures
         return try? Envelope(topic: Topic.hello, header: BusHeader(type: .hello, from: instance), encoding: hello)
     }
 }

@@ -60,14 +60,20 @@ public struct Hello: Codable, Sendable, Equatable {
     public var ready: Bool
     /// The `(namespace, event)` pairs this instance answers.
     public var handles: [Route]
+    /// What a client gets when one of these events fails (``FailureShape``); absent when the
+    /// instance declares none. Set after ``init(service:instance:started:ready:handles:life:interval:lifeStream:)``.
+    public var failures: [FailureShape]?
     /// The life facts this instance wants to receive.
     public var life: [LifeFactKind]
     /// Milliseconds between two hellos of this instance.
     public var interval: Int
+    /// An edge's last published life fact (`{epoch, seq}`), so that a service notices facts it
+    /// missed even when no other fact follows; absent for other processes.
+    public var lifeStream: LifeStamp?
 
     /// A hello with every field given.
     public init(service: String, instance: String, started: Int64, ready: Bool,
-                handles: [Route], life: [LifeFactKind], interval: Int)
+                handles: [Route], life: [LifeFactKind], interval: Int, lifeStream: LifeStamp? = nil)
     {
         self.service = service
         self.instance = instance
@@ -76,5 +82,6 @@ public struct Hello: Codable, Sendable, Equatable {
         self.handles = handles
         self.life = life
         self.interval = interval
+        self.lifeStream = lifeStream
     }
 }

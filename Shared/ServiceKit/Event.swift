@@ -43,3 +43,32 @@ public struct Event: Sendable {
 
 /// A handler: from an event and its context to the instructions that answer it.
 public typealias Handler = @Sendable (Event, Context) async throws -> [Instruction]
+
+/// Socket changes a service's mirror of the edges hands on (``ServiceDefinition/mirrorSockets(startTimeout:_:)``).
+public struct SocketUpdate: Sendable, Equatable {
+    /// The changes, in order, to apply as one unit.
+    public var changes: [SocketChange]
+    /// Why they came: a live fact, an edge rebuilt or gone, or (once) the start.
+    public var cause: SocketCause
+    /// For a start or a rebuild: the socket ids of each edge the update describes in full.
+    public var parts: [String: Set<String>]
+
+    /// An update from its parts.
+    public init(changes: [SocketChange], cause: SocketCause = .fact, parts: [String: Set<String>] = [:]) {
+        self.changes = changes
+        self.cause = cause
+        self.parts = parts
+    }
+
+    /// An update from its parts; `isInitial` makes it the start's.
+    public init(changes: [SocketChange], isInitial: Bool) {
+        self.init(changes: changes, cause: isInitial ? .start : .fact)
+    }
+
+    /// `true` once, at start: the changes build every socket known from nothing, and describe
+    /// what already was rather than what just happened.
+    public var isInitial: Bool { cause == .start }
+}
+
+/// What a change to the edges' sockets means to a service: the instructions it calls for.
+public typealias SocketHandler = @Sendable (SocketUpdate, Context) async throws -> [Instruction]

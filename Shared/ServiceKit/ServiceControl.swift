@@ -9,8 +9,7 @@ import Logging
 public typealias InstructionsWrite = @Sendable (@escaping @Sendable (Database) throws -> [Instruction]) async throws
     -> [Instruction]
 
-/// What start-up and background work of a service may use: the bus, the database, the
-/// processes heard in hello.
+/// What start-up and background work of a service may use: the bus and the database.
 public struct ServiceControl: Sendable {
     /// This process's instance id.
     public let instance: String
@@ -21,20 +20,6 @@ public struct ServiceControl: Sendable {
     let client: BusClient
     /// The durable emits' publisher, when the service has a database.
     let emits: EmitPublisher?
-
-    /// The live instances of `service` heard in hello, e.g. every edge.
-    public func instances(of service: String) -> [Hello] {
-        client.directory.instances.values.map(\.hello).filter { $0.service == service }
-    }
-
-    /// Publishes an `event` named `event` on `topic` that expects no reply (e.g. a presence
-    /// resync request on `edge`, which edges answer with life facts).
-    public func publishEvent(_ event: String, on topic: String, args: [JSON] = []) {
-        var header = BusHeader(type: .event, from: instance)
-        header.event = event
-        guard let envelope = try? Envelope(topic: topic, header: header, encoding: args) else { return }
-        client.publish(envelope)
-    }
 
     /// Runs `body` in a write transaction of the service's database and sends the instructions
     /// it returns as an `emit` on topic `edge` once the transaction committed, durably: they are
@@ -54,15 +39,5 @@ public struct ServiceControl: Sendable {
         }
         if let emit { await emits.publish([emit], on: client.connection) }
         return instructions
-    }
-
-    /// Sends instructions as an `emit` on topic `edge`, now and once: nothing keeps them (what
-    /// a transaction decided goes through ``write(_:)``).
-    public func emit(_ instructions: [Instruction], attachments: [Data] = []) {
-        guard !instructions.isEmpty,
-              let envelope = try? Envelope(topic: Topic.edge, header: BusHeader(type: .emit, from: instance),
-                                           encoding: instructions, attachments: attachments)
-        else { return }
-        client.publish(envelope)
     }
 }

@@ -10,11 +10,19 @@ public struct ServiceDefinition: Sendable {
     public private(set) var handlers: [Route: Handler] = [:]
     /// The routes whose handlers were declared pure (they never write).
     public private(set) var pureRoutes: Set<Route> = []
+    /// What a client gets when an event fails before or in its handler, by route
+    /// (``onFailure(_:_:ack:emit:body:)``), announced in hello.
+    public private(set) var failureShapes: [Route: FailureShape] = [:]
     /// What each route acknowledges when its handler gives no `ack` to an event that asked for
     /// one (``on(_:_:pure:ack:_:)``): the arguments of the automatic `ack`.
     public private(set) var acks: [Route: [JSON]] = [:]
     /// Life facts wanted, with their handler.
     public private(set) var lifeHandlers: [LifeFactKind: Handler] = [:]
+    /// What a change to the edges' sockets means to the service, when it keeps a mirror of them
+    /// (``mirrorSockets(startTimeout:_:)``).
+    public private(set) var socketHandler: SocketHandler?
+    /// How long start-up waits for the edges' snapshots before it hands on what it has.
+    public private(set) var mirrorStartTimeout: Duration = .seconds(3)
     /// Migrations of the service's SQLite file; `nil` for a service without a database
     /// (its dedup store is then bounded memory).
     public var migrations: (@Sendable (inout DatabaseMigrator) -> Void)?
@@ -62,9 +70,33 @@ public struct ServiceDefinition: Sendable {
         if pure { pureRoutes.insert(route) } else { pureRoutes.remove(route) }
     }
 
+    /// Declares what a client gets when `event` on `ns` (``FailureShape/anyEvent``: every event
+    /// of `ns` without a declaration of its own, announced or not) cannot be delivered to the
+    /// service within the edge's delivery bound, or is answered with an `error` reply: the
+    /// arguments of its `ack`, an `emit` to the sending socket, and for `http` routes the `body`
+    /// of the edge's error responses. The edge fills the templates' markers (``FailureShape``).
+    /// Give the contract's shape for an internal failure; a refusal the handler decides is
+    /// still the handler's to answer.
+    public mutating func onFailure(_ ns: String, _ event: String, ack: [JSON]? = nil,
+                                   emit: FailureShape.Emit? = nil, body: JSON? = nil)
+    {
+        failureShapes[Route(ns: ns, event: event)] = FailureShape(ns: ns, event: event, ack: ack, emit: emit, body: body)
+    }
+
     /// Handles life facts of `kind`; the event's `args` hold the fact object.
     public mutating func onLife(_ kind: LifeFactKind, _ handler: @escaping Handler) {
         lifeHandlers[kind] = handler
+    }
+
+    /// Keeps a mirror of every edge's sockets (``EdgeMirror``): ServiceKit asks the edges for
+    /// snapshots at start (waiting at most `startTimeout` for them), applies their numbered life
+    /// facts, rebuilds an edge's part after a gap, a new epoch or its return from gone, and drops
+    /// it when the edge goes. `handler` is told every change, a rebuilt edge's difference at once,
+    /// and the whole initial state once at start (``SocketUpdate/isInitial``); its instructions go
+    /// out as an `emit`, durably when it wrote.
+    public mutating func mirrorSockets(startTimeout: Duration = .seconds(3), _ handler: @escaping SocketHandler) {
+        socketHandler = handler
+        mirrorStartTimeout = startTimeout
     }
 
     /// Handles an instance of `service` going silent; its instructions go out as an `emit`.
@@ -75,6 +107,11 @@ public struct ServiceDefinition: Sendable {
     /// Runs `task` from readiness until shutdown (e.g. a timer loop that emits).
     public mutating func background(_ task: @escaping @Sendable (ServiceControl) async -> Void) {
         backgroundTasks.append(task)
+    }
+
+    /// The failure shapes to announce, sorted for a stable hello.
+    var failures: [FailureShape] {
+        failureShapes.values.sorted { ($0.ns, $0.event) < ($1.ns, $1.event) }
     }
 
     /// The routes to announce, sorted for a stable hello.

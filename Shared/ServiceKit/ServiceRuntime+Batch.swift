@@ -53,13 +53,17 @@ extension ServiceRuntime {
                 }
                 decided[header.id] = (index, reply)
                 outputs.reply(reply, to: header, owner: index)
-            case .life:
+            case .life, .hello:
                 let context = makeContext(for: header, index: index, transaction: transaction, outputs: outputs)
-                await observe(envelope, context: context)
+                if let mirror {
+                    // Hellos reach this queue only for the mirror (the bus client noted them already).
+                    await feedMirror(envelope, mirror, context: context, on: connection)
+                } else if header.type == .life {
+                    await observe(envelope, context: context)
+                }
                 if context.reply.hasWritten { writers.insert(index) }
-            case .hello, .reply, .emit:
-                // Hellos are noted by the service's `BusClient` as they arrive and kept out of
-                // this queue; replies and emits are not for a service.
+            case .reply, .emit:
+                // Replies and emits are not for a service.
                 break
             }
         }

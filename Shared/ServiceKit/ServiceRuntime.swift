@@ -29,6 +29,8 @@ public final class ServiceRuntime: Service, Sendable {
     let emits: EmitPublisher?
     /// Start-up done and announced: events are answered.
     let announced = Mutex(false)
+    /// The mirror of the edges' sockets, for a service that keeps one.
+    let mirror: SocketMirror?
 
     /// Opens the database (running migrations) so that a broken file fails the start, not an event.
     public init(definition: ServiceDefinition, configuration: ServiceConfiguration, logger: Logger) throws {
@@ -47,23 +49,26 @@ public final class ServiceRuntime: Service, Sendable {
             emits = nil
         }
         memory = MemoryDedupStore(capacity: configuration.dedupCapacity)
+        mirror = definition.socketHandler == nil ? nil : SocketMirror()
     }
 
     /// `true` once the service heard its own hello back, ran its start-up and announces itself.
     public var isReady: Bool { announced.withLock { $0 } }
 
     /// What the service's bus client subscribes to and says: `svc.<name>`, `life` when it has
-    /// life handlers, the inbox when it has an outbox; a hello with its routes and life kinds,
+    /// life handlers or a mirror, the inbox when it has an outbox; a hello with its routes and life kinds,
     /// held at `ready: false` until the start-up step is done.
     var clientConfiguration: BusClient.Configuration {
         var client = BusClient.Configuration(instance: configuration.instance)
         client.bus = configuration.bus
         client.subscriptions = [.exact(Topic.service(definition.name))]
-        if !definition.lifeHandlers.isEmpty { client.subscriptions.append(.exact(Topic.life)) }
+        if !definition.lifeHandlers.isEmpty || mirror != nil { client.subscriptions.append(.exact(Topic.life)) }
         client.usesInbox = database != nil
         var announcement = BusClient.Announcement(service: definition.name)
         announcement.handles = definition.routes
-        announcement.life = definition.lifeHandlers.keys.sorted { $0.rawValue < $1.rawValue }
+        announcement.failures = definition.failures
+        announcement.life = mirror != nil ? LifeFactKind.allCases
+            : definition.lifeHandlers.keys.sorted { $0.rawValue < $1.rawValue }
         announcement.waitsForStartUp = true
         client.announcement = announcement
         client.helloIntervalMilliseconds = configuration.helloIntervalMilliseconds
@@ -78,19 +83,28 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("starting", metadata: ["instance": "\(configuration.instance)",
                                            "handles": "\(definition.routes.map(\.description))"])
         // Inbox replies are the client's and hellos feed its directory; everything else waits
-        // for the handler loop.
+        // for the handler loop, hellos too when the service mirrors the edges (an edge's hello
+        // says how far its facts went), and so does the news of an edge gone.
         let queue = MessageQueue()
+        let mirror = self.mirror
         let handlers = BusClient.Handlers(
-            messages: { batch in queue.append(batch.filter { $0.header.type != .hello }) },
+            messages: { batch in queue.append(mirror != nil ? batch : batch.filter { $0.header.type != .hello }) },
             newInstance: { hello in outbox?.heard(hello) },
-            gone: { instances in await self.reportGone(instances, on: client.connection) })
+            gone: { instances in
+                if mirror != nil {
+                    queue.append(instances.filter { $0.hello.service == "edge" }.map {
+                        SocketMirror.signal(SocketMirror.goneSignal, from: $0.hello.instance)
+                    })
+                }
+                await self.reportGone(instances, on: client.connection)
+            })
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     await client.run(handlers)
                     queue.finish()
                 }
-                group.addTask { await self.start(on: client, outbox: outbox) }
+                group.addTask { await self.start(on: client, outbox: outbox, queue: queue) }
                 if self.stored != nil { group.addTask { await self.pruneEveryTenMinutes() } }
                 group.addTask {
                     for await _ in queue.wakeups {
@@ -107,14 +121,16 @@ public final class ServiceRuntime: Service, Sendable {
         logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
-    /// Once the subscriptions are live: publishes the durable emits an earlier run left, runs
-    /// the start-up step, announces the service, and starts the background tasks and the outbox.
-    private func start(on client: BusClient, outbox: OutboxDrainer?) async {
+    /// Once the subscriptions are live: publishes the durable emits an earlier run left, mirrors
+    /// the edges (when the service does), runs the start-up step, announces the service, and
+    /// starts the background tasks and the outbox.
+    private func start(on client: BusClient, outbox: OutboxDrainer?, queue: MessageQueue) async {
         while !client.isReady {
             if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
         await emits?.publishLeftovers(on: client.connection)
+        if let mirror { await collectSnapshots(mirror, queue: queue) }
         let control = ServiceControl(instance: configuration.instance, logger: logger, database: database,
                                      client: client, emits: emits)
         if let onStart = definition.onStart {

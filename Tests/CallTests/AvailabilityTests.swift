@@ -10,13 +10,9 @@ private func storedUnavailable(_ h: ServiceHarness) async throws -> [String] {
     try await h.database.read { try String.fetchAll($0, sql: "SELECT telecaller_id FROM telecaller_unavailable") }
 }
 
-/// The snapshot life fact of edge `edge-1` holding `sockets`.
-private func snapshot(_ h: ServiceHarness, _ sockets: [CallSocket]) -> Event {
-    let entries: [JSON] = sockets.map { socket in
-        ["sid": .string(socket.sid), "ns": .string(socket.ns), "rooms": [],
-         "user": ["id": .string(socket.identity.id), "role": .string(socket.identity.role ?? "")]]
-    }
-    return h.event(ns: "", "snapshot", [["edge": "edge-1", "sockets": .array(entries)]], sid: "", type: .life)
+/// The mirror's initial state at a start: `sockets` of edge `edge-1`.
+private func snapshot(_ h: ServiceHarness, _ sockets: [CallSocket], engine: CallEngine) async throws {
+    try await h.initial(sockets.map { LifeSocket(sid: $0.sid, ns: $0.ns, user: $0.identity) }, engine: engine)
 }
 
 /// Availability is stored (a restart keeps it), and refused events are acknowledged.
@@ -31,7 +27,7 @@ private func snapshot(_ h: ServiceHarness, _ sockets: [CallSocket]) -> Event {
         let engine = h.restarted()
         let loaded = try await engine.load(from: h.database)
         #expect(loaded.unavailable == ["t1"])
-        engine.snapshot(snapshot(h, [userSocket("u1"), telecallerSocket("t1")]))
+        try await snapshot(h, [userSocket("u1"), telecallerSocket("t1")], engine: engine)
         let rebuilt = try await engine.finishRebuild(loaded, through: h.write)
         #expect(!rebuilt.events.contains("telecaller:presence-changed"), "not announced ONLINE again")
         #expect(engine.book.presence(of: "t1") == .offline)
@@ -60,7 +56,7 @@ private func snapshot(_ h: ServiceHarness, _ sockets: [CallSocket]) -> Event {
         // The telecaller leaves while the service is down: the next start's snapshot lacks them.
         let engine = h.restarted()
         let loaded = try await engine.load(from: h.database)
-        engine.snapshot(snapshot(h, [userSocket("u1")]))
+        try await snapshot(h, [userSocket("u1")], engine: engine)
         _ = try await engine.finishRebuild(loaded, through: h.write)
         #expect(engine.book.unavailable.isEmpty)
         #expect(try await storedUnavailable(h).isEmpty)

@@ -1,4 +1,5 @@
 import Contracts
+import ServiceKit
 import GRDB
 import Testing
 @testable import Call
@@ -51,7 +52,7 @@ import Testing
             try await h.database.write { db in
                 _ = try initiate(h, db, "u1", "t1", "c1")
                 _ = try h.engine.change(db) { state, now in
-                    state.apply(.disconnected(telecallerSocket("t2")), edge: "edge-1", now: now)
+                    state.apply(socketDisconnected(telecallerSocket("t2"), edge: "edge-1"), now: now)
                 }
                 throw Refused()
             }

@@ -87,13 +87,20 @@ struct ServiceHarness {
                                      context: context())
     }
 
-    /// Life fact `kind` for `socket`.
+    /// The mirror's change `kind` (`connected` or `disconnected`) for `socket` of edge `edge-1`.
     @discardableResult
     func life(_ kind: LifeFactKind, _ socket: CallSocket, engine: CallEngine? = nil) async throws -> [Instruction] {
-        let fact: JSON = ["sid": .string(socket.sid), "ns": .string(socket.ns),
-                          "user": ["id": .string(socket.identity.id), "role": .string(socket.identity.role ?? "")]]
-        return try await (engine ?? self.engine).socketFact(kind, event(ns: socket.ns, kind.rawValue, [fact], sid: socket.sid,
-                                                                       type: .life), context: context(nil))
+        let ref = SocketRef(edge: "edge-1", sid: socket.sid)
+        let mirrored = LifeSocket(sid: socket.sid, ns: socket.ns, user: socket.identity)
+        let change: SocketChange = kind == .disconnected ? .disconnected(ref, mirrored) : .connected(ref, mirrored)
+        return try await (engine ?? self.engine).sockets(SocketUpdate(changes: [change]), context: context(nil))
+    }
+
+    /// The mirror's initial state at start: `sockets` of edge `edge-1`.
+    func initial(_ sockets: [LifeSocket], engine: CallEngine) async throws {
+        let changes = EdgeMirror.difference(edge: "edge-1", from: [:],
+                                            to: Dictionary(uniqueKeysWithValues: sockets.map { ($0.sid, $0) }))
+        _ = try await engine.sockets(SocketUpdate(changes: changes, isInitial: true), context: context(nil))
     }
 
     func storedCall(_ id: String) async throws -> Call? {
@@ -231,14 +238,11 @@ extension Array where Element == Instruction {
         #expect(engine.isRebuilding)
         let loaded = try await engine.load(from: h.database)
         #expect(loaded.calls.map(\.id) == [id] && loaded.users.count == 4)
-        // A fact held back before the snapshot is superseded by it.
-        try await h.life(.disconnected, userSocket("u1"), engine: engine)
-        let snapshot: JSON = ["edge": "edge-1", "sockets": [
-            ["sid": "su-u1", "ns": "/user", "user": ["id": "u1", "role": "USER"], "rooms": []],
-            ["sid": "st-t1", "ns": "/telecaller", "user": ["id": "t1", "role": "TELECALLER"], "rooms": []],
-            ["sid": "x", "ns": "/", "rooms": []],
-        ]]
-        engine.snapshot(h.event(ns: "", "snapshot", [snapshot], sid: "", type: .life))
+        try await h.initial([
+            LifeSocket(sid: "su-u1", ns: "/user", user: Identity(id: "u1", role: "USER")),
+            LifeSocket(sid: "st-t1", ns: "/telecaller", user: Identity(id: "t1", role: "TELECALLER")),
+            LifeSocket(sid: "x", ns: "/"),
+        ], engine: engine)
         h.clock.now = t0 + 1000
         let rebuilt = try await engine.finishRebuild(loaded, through: h.write)
         #expect(!rebuilt.events.contains("call:missed"))
@@ -303,7 +307,9 @@ extension Array where Element == Instruction {
         try await h.life(.connected, userSocket("u1"))
         try await h.life(.connected, telecallerSocket("t1"))
         try await h.send(userSocket("u1"), "call:initiate", ["telecallerId": "t1", "callType": "AUDIO"])
-        let gone = try await h.engine.edgeGone("edge-1", context: h.context(nil))
+        let update = SocketUpdate(changes: [socketDisconnected(userSocket("u1"), edge: "edge-1"),
+                                            socketDisconnected(telecallerSocket("t1"), edge: "edge-1")], cause: .gone)
+        let gone = try await h.engine.sockets(update, context: h.context(nil))
         #expect(gone.events.filter { $0 == "call:missed" }.count == 2)
         #expect(h.engine.book.presence(of: "t1") == .offline)
     }

@@ -1,6 +1,17 @@
 import Contracts
+import ServiceKit
 import Testing
 @testable import Call
+
+/// The mirror's `connected` change for `socket` of `edge`.
+func socketConnected(_ socket: CallSocket, edge: String) -> SocketChange {
+    .connected(SocketRef(edge: edge, sid: socket.sid), LifeSocket(sid: socket.sid, ns: socket.ns, user: socket.identity))
+}
+
+/// The mirror's `disconnected` change for `socket` of `edge`.
+func socketDisconnected(_ socket: CallSocket, edge: String) -> SocketChange {
+    .disconnected(SocketRef(edge: edge, sid: socket.sid), LifeSocket(sid: socket.sid, ns: socket.ns, user: socket.identity))
+}
 
 /// Everything a ``CallState`` holds, to compare a state with itself before changes that were
 /// taken back.
@@ -13,7 +24,6 @@ struct StateImage: Equatable, Sendable {
     var announced: [String: Presence]
     var limiters: [RateLimiter]
     var index: CallIndex
-    var edges: [String: Set<CallSocket>]
 
     init(_ state: CallState) {
         let book = state.book
@@ -25,7 +35,6 @@ struct StateImage: Equatable, Sendable {
         announced = book.announced
         limiters = [book.initiateLimiter, book.cancelLimiter, book.endLimiter]
         index = book.index
-        edges = state.sockets
     }
 }
 
@@ -35,7 +44,7 @@ struct StateImage: Equatable, Sendable {
     func journaling() -> CallState {
         var state = CallState(book: Harness(connected: []).book)
         for socket in [userSocket("u1"), userSocket("u2"), telecallerSocket("t1")] {
-            _ = state.apply(.connected(socket), edge: "e1", now: t0)
+            _ = state.apply(socketConnected(socket, edge: "e1"), now: t0)
         }
         state.commit()
         return state
@@ -71,8 +80,8 @@ struct StateImage: Equatable, Sendable {
         let client: (CallSocket, String, JSON) -> (inout CallState, Int64) -> CallOutcome = { socket, name, payload in
             { state, now in state.book.handle(.client(socket, event: name, payload: payload), now: now) }
         }
-        undoThenKeep(&state, "second telecaller socket", now: t0) { $0.apply(.connected(telecallerSocket("t1", "st-2")), edge: "e2", now: $1) }
-        undoThenKeep(&state, "t2 connects", now: t0) { $0.apply(.connected(telecallerSocket("t2")), edge: "e1", now: $1) }
+        undoThenKeep(&state, "second telecaller socket", now: t0) { $0.apply(socketConnected(telecallerSocket("t1", "st-2"), edge: "e2"), now: $1) }
+        undoThenKeep(&state, "t2 connects", now: t0) { $0.apply(socketConnected(telecallerSocket("t2"), edge: "e1"), now: $1) }
         undoThenKeep(&state, "unavailable", now: t0) { client(telecallerSocket("t2"), CallBook.setAvailabilityEvent, ["available": false])(&$0, $1) }
         undoThenKeep(&state, "initiate", now: t0 + 1_000, initiate("u1", "t1", "c1"))
         undoThenKeep(&state, "refused initiate", now: t0 + 1_000, initiate("u2", "t1", "c2"))
@@ -82,14 +91,16 @@ struct StateImage: Equatable, Sendable {
         undoThenKeep(&state, "reject", now: t0 + 64_000, client(telecallerSocket("t1"), "call:reject", callPayload("c3")))
         undoThenKeep(&state, "third call", now: t0 + 65_000, initiate("u2", "t1", "c4"))
         undoThenKeep(&state, "missed by the timer", now: t0 + 100_000) { $0.book.expire(now: $1) }
-        undoThenKeep(&state, "owner socket gone", now: t0 + 100_000) { $0.apply(.disconnected(telecallerSocket("t1")), edge: "e1", now: $1) }
+        undoThenKeep(&state, "owner socket gone", now: t0 + 100_000) { $0.apply(socketDisconnected(telecallerSocket("t1"), edge: "e1"), now: $1) }
         undoThenKeep(&state, "rate windows pruned, final calls swept", now: t0 + 400_000) { $0.book.expire(now: $1) }
         undoThenKeep(&state, "seed", now: t0 + 400_000) { state, _ in
             state.book.upsert(UserAccount(id: "u9", name: "New", coinBalance: 7))
             state.book.upsert(Telecaller(id: "t1", name: "Jane", language: "hindi", about: "Renamed.", ratePerMinute: 20))
             return CallOutcome(instructions: state.book.presenceChanges(of: "t1"))
         }
-        undoThenKeep(&state, "edge gone", now: t0 + 400_000) { $0.edgeGone("e2", now: $1) }
+        undoThenKeep(&state, "edge gone", now: t0 + 400_000) {
+            $0.apply(socketDisconnected(telecallerSocket("t1", "st-2"), edge: "e2"), now: $1)
+        }
         undoThenKeep(&state, "reset", now: t0 + 400_000) { state, _ in
             state.reset(to: Harness(connected: []).book)
             return CallOutcome()

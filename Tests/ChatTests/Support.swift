@@ -52,13 +52,20 @@ final class Harness: Sendable {
         return try await handler(Event(header: header, args: args), context())
     }
 
-    /// Feeds a life fact.
+    /// Feeds a life fact as ServiceKit's mirror hands it on: a `disconnected` as a live change, a
+    /// `snapshot` as the start's full state of its edge.
     func life(_ kind: LifeFactKind, _ fact: JSON, edge: String = edgeA) async throws -> [Instruction] {
-        var header = BusHeader(type: .life, from: edge)
-        header.event = kind.rawValue
-        header.edge = edge
-        let handler = try #require(definition.lifeHandlers[kind])
-        return try await handler(Event(header: header, args: [fact]), context(eventID: nil))
+        let update: SocketUpdate
+        if kind == .snapshot {
+            let sids = Set((fact["sockets"]?.arrayValue ?? []).compactMap { $0["sid"]?.stringValue })
+            update = SocketUpdate(changes: [], cause: .start, parts: [fact["edge"]?.stringValue ?? edge: sids])
+        } else {
+            let sid = fact["sid"]?.stringValue ?? ""
+            let socket = LifeSocket(sid: sid, ns: fact["ns"]?.stringValue ?? "/")
+            update = SocketUpdate(changes: [.disconnected(SocketRef(edge: edge, sid: sid), socket)])
+        }
+        let handler = try #require(definition.socketHandler)
+        return try await handler(update, context(eventID: nil))
     }
 
     /// Seeds `document`; returns the ack's answer.

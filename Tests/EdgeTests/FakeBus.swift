@@ -22,6 +22,7 @@ final class FakeBus: EdgeBusPort {
     private struct State {
         var unknown: Set<Route> = []
         var routes = HTTPRouteTable()
+        var failureShapes = FailureShapeTable()
         var sent: [Sent] = []
         var waiting = 0
         var published: [Envelope] = []
@@ -45,8 +46,14 @@ final class FakeBus: EdgeBusPort {
         if !known { completion(.failure(.unknownEvent(route))) }
     }
 
-    func publish(_ envelope: Envelope) {
-        state.withLock { $0.published.append(envelope) }
+    let life = LifeStream(edge: "edge-test", epoch: 1_795_326_480_000)
+
+    func publishLife(_ fact: LifeFact) {
+        life.publish(fact) { envelope in state.withLock { $0.published.append(envelope) } }
+    }
+
+    func publishSnapshot(_ sockets: [LifeSocket], stamp: LifeStamp, re: String?) {
+        life.publishSnapshot(sockets, stamp: stamp, re: re) { envelope in state.withLock { $0.published.append(envelope) } }
     }
 
     func matchHTTP(method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match? {
@@ -54,7 +61,16 @@ final class FakeBus: EdgeBusPort {
         return try table.match(method: method, path: path)
     }
 
+    func failureShape(for route: Route) -> FailureShape? {
+        state.withLock { $0.failureShapes.shape(for: route) }
+    }
+
     // MARK: - For the tests
+
+    /// Declares failure shapes as a service's hello would.
+    func declare(_ shapes: FailureShape...) {
+        state.withLock { $0.failureShapes.note(shapes) }
+    }
 
     /// Makes `route` one no service announced: its events fail at once with `UNKNOWN_EVENT`.
     func forget(_ route: Route) {

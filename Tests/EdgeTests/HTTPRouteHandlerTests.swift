@@ -82,6 +82,27 @@ import Testing
         }
     }
 
+    @Test func aRouteWithADeclaredFailureBodyAnswersTheEdgesErrorsInIt() throws {
+        harness.bus.declare(FailureShape(ns: "http", event: "GET /api/channels/:id/messages", body: ["code": "{{code}}"]))
+        let channel = try client()
+        _ = try exchange(channel, "GET /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n\r\n")
+        let failed = try answer(channel, [], error: "INTERNAL_ERROR")
+        #expect(failed.hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
+        #expect(failed.hasSuffix(#"{"code":"INTERNAL_ERROR"}"#))
+        _ = try exchange(channel, "GET /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n\r\n")
+        harness.bus.fail(try #require(harness.bus.sent.last), .timedOut(afterMilliseconds: 10_000, attempts: 5))
+        let away = try exchange(channel, "")
+        #expect(away.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(away.hasSuffix(#"{"code":"SERVICE_UNAVAILABLE"}"#))
+        let answered = try exchange(channel, "GET /api/channels/7/messages HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(answered.isEmpty)
+        #expect(try answer(channel, [ack(["status": 404, "body": ["error": "mine"]])]).hasSuffix(#"{"error":"mine"}"#),
+                "a service's own answer is never reshaped")
+        let other = try exchange(try client(), "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: 1\r\n\r\nx")
+        #expect(other.hasSuffix(#"{"error":"UNSUPPORTED_MEDIA_TYPE"}"#), "another route keeps the default")
+    }
+
     @Test func anUnknownRouteIs404AtOnce() throws {
         for request in ["GET /nowhere", "GET /api/channels/7/messages/", "DELETE /api/channels/7/messages",
                         "GET /api/channels//messages"] {

@@ -16,6 +16,10 @@ final class Harness: @unchecked Sendable {
     var database: DatabasePool
     var book: NotificationBook
     var definition: ServiceDefinition
+    /// The mirror of the edges ServiceKit would keep, fed by ``life(_:_:edge:)``.
+    var mirror = EdgeMirror()
+    /// The number of the last fact of each edge.
+    var numbers: [String: UInt64] = [:]
     let emitted = Mutex<[Instruction]>([])
 
     init(rebuilt: Bool = true) async throws {
@@ -24,18 +28,29 @@ final class Harness: @unchecked Sendable {
                                             migrations: NotificationStore.migrations)
         book = NotificationBook()
         definition = NotificationService.definition(book: book)
-        if rebuilt {
-            let pool = database
-            _ = try await book.finishRebuild(through: { try await pool.write($0) })
-        }
+        if rebuilt { _ = try await finishStart() }
     }
 
-    /// A restart: the same file, a new book (rebuilding) and definition.
+    /// A restart: the same file, a new book, definition and mirror (starting).
     func restart() throws {
         database = try ServiceDatabase.open(directory: directory, service: "notification",
                                             migrations: NotificationStore.migrations)
         book = NotificationBook()
         definition = NotificationService.definition(book: book)
+        mirror = EdgeMirror()
+    }
+
+    /// The end of the start: the mirror's initial state goes to the socket handler.
+    func finishStart() async throws -> [Instruction] {
+        try await mirrored(mirror.finishStart())
+    }
+
+    /// Hands a mirror step's changes to the service's socket handler.
+    func mirrored(_ step: EdgeMirror.Step) async throws -> [Instruction] {
+        guard !step.changes.isEmpty || step.isInitial else { return [] }
+        let handler = try #require(definition.socketHandler)
+        return try await handler(SocketUpdate(changes: step.changes, cause: step.cause, parts: step.parts),
+                                 context(eventID: nil))
     }
 
     func context(eventID: String? = MessageID.make()) -> Context {
@@ -67,12 +82,19 @@ final class Harness: @unchecked Sendable {
     }
 
     /// Feeds a life fact.
+    /// Feeds a life fact of `edge`, numbered as the edge numbers them (a snapshot holds every
+    /// fact so far), through the mirror.
     func life(_ kind: LifeFactKind, _ fact: JSON, edge: String = edgeA) async throws -> [Instruction] {
         var header = BusHeader(type: .life, from: edge)
         header.event = kind.rawValue
         header.edge = edge
-        let handler = try #require(definition.lifeHandlers[kind])
-        return try await handler(Event(header: header, args: [fact]), context(eventID: nil))
+        if kind != .snapshot { numbers[edge, default: 0] += 1 }
+        var object = fact.objectValue ?? [:]
+        (object["epoch"], object["seq"]) = (1, .int(Int64(numbers[edge, default: 0])))
+        let record = try LifeRecord(header: header, body: [.object(object)])
+        // A snapshot is taken when the mirror awaits one: after a hello a fact ahead of it.
+        if kind == .snapshot { _ = mirror.heard(edge, stream: LifeStamp(epoch: 1, seq: record.stamp.seq + 1), now: 0) }
+        return try await mirrored(mirror.receive(record, now: 0))
     }
 
     func join(_ sid: String, _ room: String, ns: String = "/", edge: String = edgeA) async throws -> [Instruction] {

@@ -140,14 +140,13 @@ import Testing
         let h = try await Harness()
         _ = try await h.send("commentNotification", [commentPayload()]) // user 2 offline
         try h.restart()
-        #expect(h.book.isRebuilding)
         // user 2 joined while the service was down: the snapshot says so.
         _ = try await h.life(.snapshot, ["edge": .string(edgeA), "sockets": [
             ["sid": "hw", "ns": "/", "rooms": ["hw", "user:2"]],
             ["sid": "x", "ns": "/", "rooms": ["x"]],
         ]])
-        #expect(try await h.join("u5", "user:5").isEmpty, "held back while rebuilding")
-        let replay = try await h.book.finishRebuild(through: { try await h.database.write($0) })
+        #expect(try await h.join("u5", "user:5").isEmpty, "held back while starting")
+        let replay = try await h.finishStart()
         #expect(replay.compactMap(\.emitted).map(\.event) == ["privateCommentNotify", "newCommentChange"])
         #expect(replay.compactMap(\.emitted).allSatisfy { $0.to == Audience(rooms: ["user:2"]) })
         #expect(h.book.isOccupied(UserRoom(ns: "/", user: "5")), "a held-back fact applies after the rebuild")
@@ -159,7 +158,7 @@ import Testing
         let h = try await Harness()
         _ = try await h.send("commentNotification", [commentPayload()])
         try h.restart()
-        _ = try await h.book.finishRebuild(through: { try await h.database.write($0) })
+        _ = try await h.finishStart()
         _ = try await h.send("commentNotification", [commentPayload()])
         #expect(try h.stored().map(\.id) == [1, 2])
     }
@@ -167,10 +166,7 @@ import Testing
     @Test func anEdgeThatGoesSilentTakesItsSocketsOffline() async throws {
         let h = try await Harness()
         _ = try await h.join("a", "user:2", edge: "edge-bbbbbb")
-        let gone = try #require(h.definition.goneHandlers["edge"])
-        var header = BusHeader(type: .life, from: "edge-bbbbbb")
-        header.event = "gone"
-        _ = try await gone(Event(header: header, args: [["instance": "edge-bbbbbb"]]), h.context(eventID: nil))
+        _ = try await h.mirrored(h.mirror.gone("edge-bbbbbb"))
         #expect(!h.book.isOccupied(UserRoom(ns: "/", user: "2")))
     }
 

@@ -42,7 +42,8 @@ import Testing
         #expect(changes == (51..<60).map { "\($0)" }.map { newOnlineUser("Remove", $0) })
         #expect(state.socketsByEdge[edgeB] == [SocketKey(edge: edgeB, sid: "s50")])
         #expect(indexHolds(state))
-        state.rebuild(from: [])
+        _ = state.edgeGone(edgeA)
+        _ = state.edgeGone(edgeB)
         #expect(state.socketsByEdge.isEmpty && indexHolds(state))
     }
 }

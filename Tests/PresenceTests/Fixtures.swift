@@ -1,13 +1,68 @@
 import Contracts
-import Presence
+@testable import Presence
+import ServiceKit
 
 /// The first edge of the tests.
 let edgeA = "edge-aaaaaa"
 /// The second edge of the tests.
 let edgeB = "edge-bbbbbb"
 
-/// Life facts built as the edge writes them (`docs/edge.md`), applied through the JSON path.
+/// An edge's whole state, as a snapshot lists it.
+struct Snapshot {
+    /// One socket of the snapshot.
+    typealias Socket = LifeSocket
+    /// The edge.
+    var edge: String
+    /// Its sockets.
+    var sockets: [LifeSocket]
+}
+
+/// Life facts built as the edge writes them (docs/bus-protocol.md §7), read back as a service
+/// reads them (``LifeRecord``) and turned into the changes ServiceKit's mirror hands on, against
+/// the sockets the state holds.
 extension PresenceState {
+    /// The sockets of `edge` as the state holds them.
+    func lifeSockets(of edge: String) -> [String: LifeSocket] {
+        var found: [String: LifeSocket] = [:]
+        for (key, record) in sockets where key.edge == edge {
+            found[key.sid] = LifeSocket(sid: key.sid, ns: record.ns, user: record.identity.map { Identity(id: $0) },
+                                        rooms: Array(record.rooms.keys))
+        }
+        return found
+    }
+
+    /// Reads the fact object `fact` of kind `kind` from `edge` and applies its changes.
+    mutating func apply(kind: LifeFactKind, fact: JSON, edge: String) throws -> [Instruction] {
+        var header = BusHeader(type: .life, from: edge)
+        header.event = kind.rawValue
+        var object = fact.objectValue ?? [:]
+        (object["epoch"], object["seq"]) = (1, 1)
+        let record = try LifeRecord(header: header, body: [.object(object)])
+        var known = lifeSockets(of: edge)
+        return apply(SocketUpdate(changes: EdgeMirror.changes(of: record.fact, edge: edge, in: &known)))
+    }
+
+    /// Replaces the sockets of `snapshot.edge` by the snapshot's, as a rebuilt edge does.
+    mutating func applySnapshot(_ snapshot: Snapshot) -> [Instruction] {
+        let new = Dictionary(uniqueKeysWithValues: snapshot.sockets.map { ($0.sid, $0) })
+        return apply(SocketUpdate(changes: EdgeMirror.difference(edge: snapshot.edge, from: lifeSockets(of: snapshot.edge),
+                                                                 to: new)))
+    }
+
+    /// The initial state of a start: every snapshot's sockets, silently.
+    mutating func rebuild(from snapshots: [Snapshot]) {
+        let changes = snapshots.flatMap { snapshot in
+            EdgeMirror.difference(edge: snapshot.edge, from: [:],
+                                  to: Dictionary(uniqueKeysWithValues: snapshot.sockets.map { ($0.sid, $0) }))
+        }
+        _ = apply(SocketUpdate(changes: changes, isInitial: true))
+    }
+
+    /// Edge `edge` went silent: its sockets go.
+    mutating func edgeGone(_ edge: String) -> [Instruction] {
+        apply(SocketUpdate(changes: EdgeMirror.difference(edge: edge, from: lifeSockets(of: edge), to: [:])))
+    }
+
     /// Applies `connected {sid, ns, ip, transport, user?}`.
     @discardableResult
     mutating func connect(_ sid: String, user: String? = nil, edge: String = edgeA, ns: String = "/") throws

@@ -93,10 +93,10 @@ import Testing
 
     @Test func aMalformedFactIsReported() {
         var state = PresenceState()
-        #expect(throws: LifeFact.Malformed(kind: .joined, member: "room")) {
+        #expect(throws: LifeRecord.Malformed(member: "room")) {
             try state.apply(kind: .joined, fact: ["sid": "s1", "ns": "/"], edge: edgeA)
         }
-        #expect(throws: LifeFact.Malformed(kind: .connected, member: "user")) {
+        #expect(throws: LifeRecord.Malformed(member: "user")) {
             try state.apply(kind: .connected, fact: ["sid": "s1", "user": ["name": "Ada"]], edge: edgeA)
         }
     }

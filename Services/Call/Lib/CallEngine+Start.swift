@@ -7,14 +7,13 @@ import ServiceKit
 extension CallEngine {
     // MARK: Start-up and the timer
 
-    /// Start-up: loads accounts, calls and availability, asks every edge for a snapshot (until
-    /// all answered or the rebuild timeout), replays the snapshots and the facts that came after
-    /// them as `connected`/`disconnected`, then reconciles (overdue deadlines fire, calls whose
-    /// owning socket is gone end) and sends the outcome as a durable emit.
+    /// Start-up, once ServiceKit mirrored the edges: loads accounts, calls and availability,
+    /// replays the sockets the mirror handed on (the initial state and what followed), then
+    /// reconciles (overdue deadlines fire, calls whose owning socket is gone end) and sends the
+    /// outcome as a durable emit.
     func start(_ control: ServiceControl) async throws {
         guard let database = control.database else { return }
         let loaded = try await load(from: database)
-        await collectSnapshots(control)
         let instructions = try await finishRebuild(loaded, through: control.write)
         control.logger.info("call book loaded", metadata: [
             "users": "\(loaded.users.count)", "telecallers": "\(loaded.telecallers.count)",
@@ -43,46 +42,24 @@ extension CallEngine {
     }
 
     /// Ends the rebuild in one write through `write` (``ServiceControl/write(_:)``: its
-    /// instructions are a durable emit): a fresh book from `loaded`, the snapshots and held-back
-    /// facts replayed, then `reconcile`. Socket facts are applied directly from then on.
+    /// instructions are a durable emit): a fresh book from `loaded`, the held-back socket updates
+    /// replayed, then `reconcile`. Socket updates are applied directly from then on.
     func finishRebuild(_ loaded: Loaded, through write: InstructionsWrite) async throws -> [Instruction] {
         try await write { db in
             try self.change(db) { state, now in
                 state.reset(to: CallBook(configuration: self.settings.book, users: loaded.users,
                                          telecallers: loaded.telecallers, calls: loaded.calls,
                                          unavailable: loaded.unavailable, makeToken: self.settings.tokens.maker))
-                let (snapshots, heldBack) = self.rebuild.withLock { rebuild in
+                let heldBack = self.rebuild.withLock { rebuild in
                     rebuild.active = false
-                    defer { rebuild.snapshots = [:]; rebuild.heldBack = [] }
-                    return (rebuild.snapshots, rebuild.heldBack)
+                    defer { rebuild.heldBack = [] }
+                    return rebuild.heldBack
                 }
                 var outcome = CallOutcome()
-                for (edge, sockets) in snapshots.sorted(by: { $0.key < $1.key }) {
-                    for socket in sockets { outcome.append(state.apply(.connected(socket), edge: edge, now: now)) }
-                }
-                for (edge, fact) in heldBack { outcome.append(state.apply(fact, edge: edge, now: now)) }
+                for change in heldBack.flatMap(\.changes) { outcome.append(state.apply(change, now: now)) }
                 outcome.append(state.book.reconcile(now: now))
                 return outcome
             }.instructions
-        }
-    }
-
-    /// Asks the edges for snapshots (again each second) until every live edge answered or the
-    /// rebuild timeout passed.
-    private func collectSnapshots(_ control: ServiceControl) async {
-        // One hello interval and a little: every live edge has said hello by then.
-        try? await Task.sleep(for: .milliseconds(1200))
-        let deadline = ContinuousClock.now + settings.rebuildTimeout
-        var lastRequest: ContinuousClock.Instant?
-        while ContinuousClock.now < deadline {
-            let edges = Set(control.instances(of: "edge").map(\.instance))
-            let answered = rebuild.withLock { Set($0.snapshots.keys) }
-            if edges.isSubset(of: answered) { break }
-            if lastRequest.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
-                lastRequest = .now
-                control.publishEvent("resync", on: Topic.edge)
-            }
-            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -10,10 +10,11 @@ import Synchronization
 /// one at a time, so changes are serialized; a savepoint or transaction that rolls back takes
 /// back the changes made in it (see ``change(_:_:)``).
 final class CallEngine: Sendable {
+    /// Start-up: the socket updates of ServiceKit's mirror (the initial state first) are held
+    /// back until the book is loaded (``finishRebuild(_:through:)``).
     struct Rebuild {
         var active = true
-        var snapshots: [String: [CallSocket]] = [:]
-        var heldBack: [(edge: String, fact: SocketFact)] = []
+        var heldBack: [SocketUpdate] = []
     }
 
     let settings: CallSettings
@@ -143,41 +144,24 @@ final class CallEngine: Sendable {
         }
     }
 
-    // MARK: Life facts
+    // MARK: Sockets
 
-    /// A `connected` / `disconnected` fact: held back while rebuilding, else applied.
-    func socketFact(_ kind: LifeFactKind, _ event: Event, context: Context) async throws -> [Instruction] {
-        guard let fact = event.args.first, let parsed = SocketFact(kind, fact: fact, header: event.header) else { return [] }
-        let edge = event.header.edge ?? event.header.from
+    /// Socket changes from ServiceKit's mirror of the edges: held back while rebuilding, else
+    /// applied in one write (none when no change concerns a call socket).
+    func sockets(_ update: SocketUpdate, context: Context) async throws -> [Instruction] {
         let held = rebuild.withLock { rebuild -> Bool in
             guard rebuild.active else { return false }
-            rebuild.heldBack.append((edge, parsed))
+            rebuild.heldBack.append(update)
             return true
         }
-        if held { return [] }
+        let changes = update.changes.filter { CallSocket($0) != nil }
+        if held || changes.isEmpty { return [] }
         return try await context.write { db in
-            try self.change(db) { state, now in state.apply(parsed, edge: edge, now: now) }.instructions
-        }
-    }
-
-    /// A `snapshot` fact: kept while rebuilding (it supersedes the facts its edge sent before);
-    /// ignored afterwards (another service asked for it).
-    func snapshot(_ event: Event) {
-        guard let fact = event.args.first, let list = fact["sockets"]?.arrayValue else { return }
-        let edge = fact["edge"]?.stringValue ?? event.header.edge ?? event.header.from
-        let sockets = list.compactMap { SocketFact.socket($0) }
-        rebuild.withLock { rebuild in
-            guard rebuild.active else { return }
-            rebuild.snapshots[edge] = sockets
-            rebuild.heldBack.removeAll { $0.edge == edge }
-        }
-    }
-
-    /// An edge went silent: its sockets are gone.
-    func edgeGone(_ edge: String, context: Context) async throws -> [Instruction] {
-        guard !isRebuilding else { return [] }
-        return try await context.write { db in
-            try self.change(db) { state, now in state.edgeGone(edge, now: now) }.instructions
+            try self.change(db) { state, now in
+                var outcome = CallOutcome()
+                for change in changes { outcome.append(state.apply(change, now: now)) }
+                return outcome
+            }.instructions
         }
     }
 }

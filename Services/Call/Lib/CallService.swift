@@ -26,16 +26,9 @@ public enum CallService {
             definition.on(namespace, "connect") { event, _ in engine.decide(event) }
         }
         definition.on(seedRoute.ns, seedRoute.event) { event, context in try await engine.seed(event, context: context) }
-        for kind in [LifeFactKind.connected, .disconnected] {
-            definition.onLife(kind) { event, context in try await engine.socketFact(kind, event, context: context) }
-        }
-        definition.onLife(.snapshot) { event, _ in
-            engine.snapshot(event)
-            return []
-        }
-        definition.onGone("edge") { event, context in
-            guard let edge = event.args.first?["instance"]?.stringValue else { return [] }
-            return try await engine.edgeGone(edge, context: context)
+        CallFailures.declare(in: &definition)
+        definition.mirrorSockets(startTimeout: engine.settings.rebuildTimeout) { update, context in
+            try await engine.sockets(update, context: context)
         }
         definition.onStart = { control in try await engine.start(control) }
         definition.background { control in await engine.runTimer(control) }

@@ -1,50 +1,10 @@
 import Contracts
 import Foundation
+import ServiceKit
 import Synchronization
 
-/// A socket fact about `/user` or `/telecaller`, from the `life` topic.
-enum SocketFact: Sendable, Equatable {
-    /// `connected {sid, ns, user}`.
-    case connected(CallSocket)
-    /// `disconnected {sid, ns, user}`.
-    case disconnected(CallSocket)
-
-    /// Reads a `connected` / `disconnected` fact; `nil` for other namespaces, anonymous sockets
-    /// or malformed facts (the identity is the fact's `user`, else the header's).
-    init?(_ kind: LifeFactKind, fact: JSON, header: BusHeader) {
-        guard let socket = Self.socket(fact, fallbackUser: header.user) else { return nil }
-        switch kind {
-        case .connected: self = .connected(socket)
-        case .disconnected: self = .disconnected(socket)
-        default: return nil
-        }
-    }
-
-    /// The socket of a fact or of a snapshot entry, when it is an authenticated socket of a call
-    /// namespace.
-    static func socket(_ entry: JSON, fallbackUser: Identity? = nil) -> CallSocket? {
-        guard let sid = entry["sid"]?.stringValue, let ns = entry["ns"]?.stringValue,
-              ns == CallBook.userNamespace || ns == CallBook.telecallerNamespace else { return nil }
-        let identity: Identity?
-        if let user = entry["user"], !user.isNull {
-            let id = user["id"]?.stringValue ?? user["id"]?.intValue.map { String($0) }
-            identity = id.map { Identity(id: $0, role: user["role"]?.stringValue, name: user["name"]?.stringValue) }
-        } else {
-            identity = fallbackUser
-        }
-        guard let identity else { return nil }
-        return CallSocket(ns: ns, sid: sid, identity: identity)
-    }
-
-    var socket: CallSocket {
-        switch self {
-        case .connected(let socket), .disconnected(let socket): socket
-        }
-    }
-}
-
-/// Everything the service keeps in memory: the book, and which edge holds which socket (so
-/// that the sockets of an edge that went silent can be treated as disconnected).
+/// Everything the service keeps in memory: the book (the sockets it knows are what ServiceKit's
+/// mirror of the edges told it).
 ///
 /// Every step of a change is journaled (here and in the book), so that a change is taken back
 /// at the cost of what it touched: ``mark`` before it, ``undo(to:)`` to take it back, ``commit()``
@@ -60,9 +20,7 @@ struct CallState: Sendable {
 
     /// The calls, accounts and sockets.
     var book: CallBook
-    /// The sockets each edge holds, by edge instance id.
-    var sockets: [String: Set<CallSocket>] = [:]
-    /// How to take back the steps taken on ``sockets`` (and ``reset(to:)``) since the last commit.
+    /// How to take back a ``reset(to:)`` since the last commit.
     private var journal = UndoLog<CallState>()
 
     /// The state of `book`, with no socket; both journals record.
@@ -76,7 +34,7 @@ struct CallState: Sendable {
     var mark: Mark { Mark(state: journal.count, book: book.journal.count) }
 
     /// Takes back every step taken since `mark`, newest first. The state's own steps go first:
-    /// they touch only ``sockets``, except a reset, which brings back the book as it was then.
+    /// a reset brings back the book as it was then.
     mutating func undo(to mark: Mark) {
         while journal.count > mark.state, let entry = journal.removeLast() { entry(&self) }
         book.undo(to: mark.book)
@@ -96,39 +54,30 @@ struct CallState: Sendable {
         journal.record { $0 = old }
     }
 
-    /// Applies a socket fact from `edge` to the book at `now`.
-    mutating func apply(_ fact: SocketFact, edge: String, now: Int64) -> CallOutcome {
-        switch fact {
-        case .connected(let socket):
-            if sockets[edge, default: []].insert(socket).inserted {
-                journal.record { _ = $0.remove(socket, from: edge) }
-            }
-            return book.handle(.connected(socket), now: now)
-        case .disconnected(let socket):
-            if remove(socket, from: edge) {
-                journal.record { _ = $0.sockets[edge, default: []].insert(socket) }
-            }
-            return book.handle(.disconnected(socket), now: now)
+    /// Applies a change of the edges' sockets to the book at `now`: the `connected` and
+    /// `disconnected` of authenticated sockets of `/user` and `/telecaller` matter; rooms do not.
+    mutating func apply(_ change: SocketChange, now: Int64) -> CallOutcome {
+        guard let socket = CallSocket(change) else { return CallOutcome() }
+        switch change {
+        case .connected: return book.handle(.connected(socket), now: now)
+        case .disconnected: return book.handle(.disconnected(socket), now: now)
+        case .joined, .left: return CallOutcome()
         }
     }
+}
 
-    /// Every socket of `edge` disconnects (the edge stopped saying hello).
-    mutating func edgeGone(_ edge: String, now: Int64) -> CallOutcome {
-        var outcome = CallOutcome()
-        guard let held = sockets.removeValue(forKey: edge) else { return outcome }
-        journal.record { $0.sockets[edge] = held }
-        for socket in held.sorted(by: { ($0.ns, $0.sid) < ($1.ns, $1.sid) }) {
-            outcome.append(book.handle(.disconnected(socket), now: now))
+extension CallSocket {
+    /// The socket of a `connected` or `disconnected` change, when it is an authenticated socket
+    /// of a call namespace.
+    init?(_ change: SocketChange) {
+        switch change {
+        case .connected, .disconnected: break
+        case .joined, .left: return nil
         }
-        return outcome
-    }
-
-    /// Takes `socket` out of `edge`'s sockets (an edge left with none is dropped); whether it was there.
-    @discardableResult
-    private mutating func remove(_ socket: CallSocket, from edge: String) -> Bool {
-        guard sockets[edge]?.remove(socket) != nil else { return false }
-        if sockets[edge]?.isEmpty == true { sockets[edge] = nil }
-        return true
+        let socket = change.socket
+        guard socket.ns == CallBook.userNamespace || socket.ns == CallBook.telecallerNamespace,
+              let identity = socket.user else { return nil }
+        self.init(ns: socket.ns, sid: socket.sid, identity: identity)
     }
 }
 

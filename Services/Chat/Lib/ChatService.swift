@@ -39,7 +39,8 @@ public enum ChatService {
             HomeChat.register(&definition, ns: ns)
         }
         ZizanyChat.registerHistory(&definition)
-        ChattoChat.registerLife(&definition)
+        ChatFailures.declare(in: &definition, namespaces: configuration.namespaces)
+        ChattoChat.registerSockets(&definition)
         definition.on(seedRoute.ns, seedRoute.event) { event, context in
             try await seed(event, context, namespaces: configuration.namespaces)
         }

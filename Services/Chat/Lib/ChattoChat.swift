@@ -183,36 +183,28 @@ enum ChattoChat {
 }
 
 extension ChattoChat {
-    /// Registers the life facts Chatto needs: a socket that disconnects, every socket of an
-    /// edge that went silent, and (after a restart of chat) every socket an edge's snapshot no
-    /// longer lists leaves its rooms with `user left room` to the others.
-    static func registerLife(_ definition: inout ServiceDefinition) {
-        definition.onLife(.disconnected) { event, context in
-            guard let sid = event.args.first?["sid"]?.stringValue else {
-                context.logger.warning("disconnected fact without sid; ignored")
-                return []
+    /// What the edges' sockets mean to Chatto (ServiceKit's mirror of the edges): a socket that
+    /// disconnects leaves its rooms with `user left room` to the others; so does every socket an
+    /// edge's part no longer holds when the part is described in full (at start, after a
+    /// rebuild). An edge declared gone changes nothing yet: the rooms a socket joined, and as
+    /// whom, are known only here, so they are kept until its edge speaks again (its sockets are
+    /// then still there, or the rebuild says they left) or chat restarts.
+    static func registerSockets(_ definition: inout ServiceDefinition) {
+        definition.mirrorSockets { update, context in
+            var instructions: [Instruction] = []
+            switch update.cause {
+            case .gone:
+                break
+            case .fact:
+                for case .disconnected(let ref, _) in update.changes {
+                    instructions += try await leaveAll(context, edge: ref.edge, sid: ref.sid)
+                }
+            case .start, .rebuild:
+                for (edge, live) in update.parts.sorted(by: { $0.key < $1.key }) {
+                    instructions += try await leaveGone(context, edge: edge, live: live)
+                }
             }
-            return try await leaveAll(context, edge: edgeID(event), sid: sid)
-        }
-        definition.onLife(.snapshot) { event, context in
-            guard let fact = event.args.first, let sockets = fact["sockets"]?.arrayValue else {
-                context.logger.warning("snapshot fact without sockets; ignored")
-                return []
-            }
-            let edge = fact["edge"]?.stringValue ?? edgeID(event)
-            return try await leaveGone(context, edge: edge, live: Set(sockets.compactMap { $0["sid"]?.stringValue }))
-        }
-        definition.onStart = { control in
-            // Sockets that disconnected while chat was away: ask the edges for their sockets.
-            let deadline = ContinuousClock.now + .milliseconds(1500)
-            while control.instances(of: "edge").isEmpty, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            control.publishEvent("resync", on: Topic.edge)
-        }
-        definition.onGone("edge") { event, context in
-            guard let edge = event.args.first?["instance"]?.stringValue else { return [] }
-            return try await leaveAll(context, edge: edge, sid: nil)
+            return instructions
         }
     }
 

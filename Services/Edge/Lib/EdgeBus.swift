@@ -11,11 +11,15 @@ import Synchronization
 final class EdgeBus: EdgeBusPort {
     /// This edge's instance id, e.g. `edge-4f2a9c`.
     let instance: String
+    /// The numbering of this edge's life facts.
+    let life: LifeStream
     private let client: BusClient
     private let logger: Logger
     /// The HTTP routes heard in ready hellos (pairs with namespace `http`), and the texts that
     /// were not routes (logged once each).
     private let httpRoutes = Mutex((table: HTTPRouteTable(), unreadable: Set<String>()))
+    /// The failure shapes heard in ready hellos.
+    private let failureShapes = Mutex(FailureShapeTable())
 
     init(configuration: BusConnection.Configuration, delivery bounds: EdgeConfiguration.Delivery,
          instance: String, logger: Logger) throws
@@ -30,7 +34,11 @@ final class EdgeBus: EdgeBusPort {
         // Replies come on `edge.<id>`, or on `edge` when every edge must carry them out; not on an inbox.
         client.usesInbox = false
         client.subscriptions = [.exact(Topic.edge), .exact(Topic.edge(instance))]
-        client.announcement = BusClient.Announcement(service: "edge")
+        let life = LifeStream(edge: instance)
+        self.life = life
+        var announcement = BusClient.Announcement(service: "edge")
+        announcement.lifeStream = { life.position }
+        client.announcement = announcement
         self.client = try BusClient(configuration: client, logger: logger)
     }
 
@@ -73,9 +81,15 @@ final class EdgeBus: EdgeBusPort {
         return try table.match(method: method, path: path)
     }
 
-    /// Records the HTTP routes of a ready hello, as the bus client records its routes.
+    /// What services declared their failed events get (``FailureShapeTable/shape(for:)``).
+    func failureShape(for route: Route) -> FailureShape? {
+        failureShapes.withLock { $0.shape(for: route) }
+    }
+
+    /// Records the HTTP routes and failure shapes of a ready hello, as the bus client records its routes.
     private func noteHTTPRoutes(_ envelope: Envelope) {
         guard let hello = try? envelope.decodeBody(as: Hello.self), hello.ready else { return }
+        if let failures = hello.failures, !failures.isEmpty { failureShapes.withLock { $0.note(failures) } }
         let routes = hello.handles.filter { $0.ns == HTTPRoute.namespace }
         guard !routes.isEmpty else { return }
         let unreadable = httpRoutes.withLock { state in
@@ -93,8 +107,13 @@ final class EdgeBus: EdgeBusPort {
         client.send(event, route: route, completion: completion)
     }
 
-    /// Publishes a message that expects no reply.
-    func publish(_ envelope: Envelope) {
-        client.publish(envelope)
+    /// Numbers a life fact and publishes it, in the order of its number.
+    func publishLife(_ fact: LifeFact) {
+        life.publish(fact, via: client.publish)
+    }
+
+    /// Publishes a snapshot answering the resync request `re`.
+    func publishSnapshot(_ sockets: [LifeSocket], stamp: LifeStamp, re: String?) {
+        life.publishSnapshot(sockets, stamp: stamp, re: re, via: client.publish)
     }
 }

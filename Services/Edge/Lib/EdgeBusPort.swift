@@ -24,8 +24,18 @@ protocol EdgeBusPort: Sendable {
     /// the edge's only table of outstanding requests.
     func send(_ event: Envelope, route: Route, completion: @escaping DeliveryClient.Completion)
 
-    /// Publishes a message that expects no reply (a life fact).
-    func publish(_ envelope: Envelope)
+    /// The numbering of this edge's life facts (its position is in every hello).
+    var life: LifeStream { get }
+
+    /// Numbers a life fact and publishes it on `life` (``LifeStream/publish(_:via:)``).
+    func publishLife(_ fact: LifeFact)
+
+    /// Publishes a snapshot answering the resync request `re`, stamped `stamp`.
+    func publishSnapshot(_ sockets: [LifeSocket], stamp: LifeStamp, re: String?)
+
+    /// What a client gets when an event of `route` fails, as its service declared in hello
+    /// (``FailureShapeTable/shape(for:)``); `nil`: the edge's default.
+    func failureShape(for route: Route) -> FailureShape?
 
     /// The best HTTP route services announced for a request (``HTTPRouteTable/match(method:path:)``).
     func matchHTTP(method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match?

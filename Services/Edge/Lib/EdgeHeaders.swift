@@ -2,8 +2,8 @@ import Bus
 import Contracts
 
 /// The one writer of what the edge publishes: every event names this edge (`from`, `edge`),
-/// asks for its reply on `edge.<instance>` and starts a trace; every life fact names the edge
-/// and its socket (docs/bus-protocol.md §6, §7).
+/// asks for its reply on `edge.<instance>` and starts a trace (docs/bus-protocol.md §6, §7).
+/// Life facts are written by ``LifeRecord`` and numbered by ``LifeStream``.
 struct EdgeHeaders: Sendable {
     /// This edge's instance id.
     let instance: String
@@ -24,27 +24,5 @@ struct EdgeHeaders: Sendable {
         header.replyTo = Topic.edge(instance)
         header.traceparent = MessageID.traceparent()
         return header
-    }
-
-    /// A life fact of `kind` on topic `life` (header `event` = the kind, body `[fact]`); `sid` and
-    /// `ns` come from the fact, `re` names the request a snapshot answers.
-    func life(_ kind: LifeFactKind, fact: JSON, user: Identity?, re: String? = nil) -> Envelope? {
-        var header = BusHeader(type: .life, from: instance, re: re)
-        header.event = kind.rawValue
-        header.edge = instance
-        header.user = user
-        header.sid = fact["sid"]?.stringValue
-        header.ns = fact["ns"]?.stringValue
-        return try? Envelope(topic: Topic.life, header: header, encoding: [fact])
-    }
-}
-
-extension Identity {
-    /// The identity as life facts and snapshots carry it: `{id, role?, name?}`.
-    var json: JSON {
-        var object: [String: JSON] = ["id": .string(id)]
-        if let role { object["role"] = .string(role) }
-        if let name { object["name"] = .string(name) }
-        return .object(object)
     }
 }

@@ -68,12 +68,6 @@ final class EdgeHub: Sendable {
         }
     }
 
-    /// Publishes a fact about a socket on `life`.
-    func publishLife(_ kind: LifeFactKind, fact: JSON, user: Identity?, re: String? = nil) {
-        guard let envelope = headers.life(kind, fact: fact, user: user, re: re) else { return }
-        bus.publish(envelope)
-    }
-
     /// `GET /health`: the edge is up; how many connections and sockets, whether the bus is live.
     var healthJSON: String {
         "{\"status\":\"ok\",\"bus\":\(bus.isReady ? "\"ready\"" : "\"starting\""),"
@@ -94,7 +88,8 @@ extension EdgeHub {
         case .reply, .emit:
             guard let list = InstructionList(envelope, logger: logger) else { return }
             carryOut(list, answering: nil)
-        case .event where envelope.header.event == "resync":
+        case .event where envelope.header.event == Resync.event:
+            guard Resync.asks((try? envelope.decodeBody(as: [JSON].self)) ?? [], edge: bus.instance) else { return }
             answerResync(envelope.header.id)
         case .event, .hello, .life:
             break
@@ -110,14 +105,17 @@ extension EdgeHub {
         }
     }
 
-    /// Answers a resync request (presence rebuilding itself) with one `snapshot` life fact:
-    /// every live socket of every loop, its user and its rooms, in sid order; header `re` = `id`.
+    /// Answers a resync request (a service rebuilding its mirror of the edges) with one
+    /// `snapshot` life fact: every live socket of every loop, its user and its rooms, in sid
+    /// order; header `re` = `id`. Its stamp is the lowest of the loops' parts: it holds every
+    /// fact up to that number (and maybe some after, which a mirror applies again harmlessly).
     func answerResync(_ id: String) {
         let parts = loops.map { handle in handle.submit { $0.snapshot() } }
         EventLoopFuture.whenAllSucceed(parts, on: loops[0].eventLoop).whenSuccess { parts in
-            let sockets = parts.flatMap { $0 ?? [] }.sorted { $0.sid < $1.sid }.map(\.socket)
-            self.publishLife(.snapshot, fact: ["edge": .string(self.bus.instance), "sockets": .array(sockets)],
-                             user: nil, re: id)
+            let taken = parts.compactMap { $0 }
+            let stamp = taken.map(\.stamp).min() ?? self.bus.life.position
+            let sockets = taken.flatMap(\.sockets).sorted { $0.sid < $1.sid }
+            self.bus.publishSnapshot(sockets, stamp: stamp, re: id)
         }
     }
 }

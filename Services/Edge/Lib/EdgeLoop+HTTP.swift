@@ -93,7 +93,15 @@ extension EdgeLoop {
         ])
     }
 
+    /// Sends `response`; one the edge wrote itself takes the body its route's service declared
+    /// for failures (``FailureShape/body``), if any.
     private func finishHTTP(_ response: HTTPRouteResponse, route: String, respond: HTTPRouteResponder) {
+        var response = response
+        if let code = response.code,
+           let body = hub.bus.failureShape(for: Route(ns: HTTPRoute.namespace, event: route))?.body
+        {
+            response.body = FailureShape.fill(body, code: code, event: route, now: Clock.millisecondsSinceEpoch()).jsonText
+        }
         hub.metrics.httpRequest(route: route, status: response.status)
         respond(response)
     }

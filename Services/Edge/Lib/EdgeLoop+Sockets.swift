@@ -11,11 +11,8 @@ extension EdgeLoop {
         sockets[sid] = SocketRecord(driver: driver, namespace: namespace, admitted: admitted)
         rooms[namespace, default: RoomIndex()].add(sid, user: admitted.identity?.id)
         hub.metrics.socketConnected(namespace: namespace)
-        var fact: [String: JSON] = ["sid": .string(sid), "ns": .string(namespace), "ip": .string(driver.address),
-                                    "transport": .string(driver.transportName)]
-        if let identity = admitted.identity { fact["user"] = identity.json }
-        if let auth = admitted.auth { fact["auth"] = auth }
-        hub.publishLife(.connected, fact: .object(fact), user: admitted.identity)
+        hub.bus.publishLife(.connected(.init(sid: sid, ns: namespace, user: admitted.identity, ip: driver.address,
+                                             transport: driver.transportName, auth: admitted.auth)))
     }
 
     /// A socket left `namespace`: forgotten, and announced on `life` with the rooms it was in.
@@ -26,31 +23,25 @@ extension EdgeLoop {
         let formerRooms = rooms[namespace]?.rooms(of: sid) ?? []
         rooms[namespace]?.remove(sid)
         hub.metrics.socketDisconnected(namespace: namespace)
-        var fact: [String: JSON] = ["sid": .string(sid), "ns": .string(namespace),
-                                    "reason": .string(reason.description),
-                                    "rooms": .array(formerRooms.sorted().map(JSON.string))]
-        if let identity = admitted.identity { fact["user"] = identity.json }
-        hub.publishLife(.disconnected, fact: .object(fact), user: admitted.identity)
+        hub.bus.publishLife(.disconnected(.init(sid: sid, ns: namespace, user: admitted.identity,
+                                                reason: reason.description, rooms: Array(formerRooms))))
     }
 
     /// A socket joined or left a room: announced on `life`.
     func roomFact(_ kind: LifeFactKind, sid: String, namespace: String, room: String) {
-        let identity = sockets[sid]?.admitted.identity
-        var fact: [String: JSON] = ["sid": .string(sid), "ns": .string(namespace), "room": .string(room)]
-        if let identity { fact["user"] = identity.json }
-        hub.publishLife(kind, fact: .object(fact), user: identity)
+        let change = LifeFact.RoomChange(sid: sid, ns: namespace, user: sockets[sid]?.admitted.identity, room: room)
+        hub.bus.publishLife(kind == .left ? .left(change) : .joined(change))
     }
 
-    /// Every live socket of this loop as a resync snapshot lists it: `{sid, ns, user?, rooms}`.
-    func snapshot() -> [(sid: String, socket: JSON)] {
-        sockets.map { sid, record in
-            var socket: [String: JSON] = [
-                "sid": .string(sid), "ns": .string(record.namespace),
-                "rooms": .array((rooms[record.namespace]?.rooms(of: sid) ?? []).sorted().map(JSON.string)),
-            ]
-            if let identity = record.admitted.identity { socket["user"] = identity.json }
-            return (sid, .object(socket))
+    /// Every live socket of this loop as a resync snapshot lists it, and the stream's position
+    /// when it was taken: the part holds every fact of this loop up to that number and none after.
+    func snapshot() -> (stamp: LifeStamp, sockets: [LifeSocket]) {
+        let stamp = hub.bus.life.position
+        let sockets = sockets.map { sid, record in
+            LifeSocket(sid: sid, ns: record.namespace, user: record.admitted.identity,
+                       rooms: Array(rooms[record.namespace]?.rooms(of: sid) ?? []))
         }
+        return (stamp, sockets)
     }
 
     // MARK: - Client events
@@ -73,7 +64,7 @@ extension EdgeLoop {
     }
 
     /// A client event got no answer from its reply's instructions: an error reply or a delivery
-    /// failure answers its ack with `{"error": code}`. (A reply's `ack` answers it while the
+    /// failure answers it in its declared failure shape, else its ack with `{"error": code}`. (A reply's `ack` answers it while the
     /// reply is carried out; a reply without one leaves it unanswered, as a Node handler that
     /// never calls its callback would.)
     func finishClientEvent(_ waiter: ClientEventWaiter, _ outcome: RequestOutcome) {
@@ -84,7 +75,24 @@ extension EdgeLoop {
             hub.metrics.busRoundTrip(since: waiter.started)
         }
         guard let code = outcome.errorCode, !waiter.plain else { return }
-        answer(waiter, with: [["error": .string(code)]], attachments: [])
+        answerFailure(waiter, code: code)
+    }
+
+    /// Answers a failed client event in the shape its service declared (``FailureShape``): the
+    /// declared emit to the sending socket, then the declared ack (else `{"error": code}`) when the
+    /// client asked for one.
+    func answerFailure(_ waiter: ClientEventWaiter, code: String) {
+        guard let shape = hub.bus.failureShape(for: Route(ns: waiter.namespace, event: waiter.event)) else {
+            return answer(waiter, with: [["error": .string(code)]], attachments: [])
+        }
+        let now = Clock.millisecondsSinceEpoch()
+        let fill = { (template: JSON) in FailureShape.fill(template, code: code, event: waiter.event, now: now) }
+        if let emit = shape.emit, let record = sockets[waiter.sid] {
+            hub.metrics.eventOut(emit.event, sockets: 1)
+            record.driver.socket(.emit(namespace: waiter.namespace, arguments: [.string(emit.event)] + emit.args.map(fill),
+                                       attachments: [], expectsAck: false, ackTimeout: nil))
+        }
+        answer(waiter, with: shape.ack?.map(fill) ?? [["error": .string(code)]], attachments: [])
     }
 
     /// Answers a client's ack, if it asked for one and its socket is still here.

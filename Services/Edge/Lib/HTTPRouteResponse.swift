@@ -11,6 +11,9 @@ struct HTTPRouteResponse: Sendable, Equatable {
     var body: String
     /// Headers the service asked for, in name order (the edge's own headers are not among them).
     var headers: [(name: String, value: String)] = []
+    /// The error code of a response the edge wrote itself (`{"error": code}`), which a route's
+    /// declared failure body replaces; `nil` for a service's answer.
+    var code: String?
 
     /// Headers the edge writes itself; a service's value for one of them is ignored.
     /// The `access-control-` headers (CORS) and `vary` are the edge's too (see ``isReserved(_:)``).
@@ -24,7 +27,9 @@ struct HTTPRouteResponse: Sendable, Equatable {
 
     /// A response with status `status` and body `{"error": code}`.
     static func error(_ status: Int, _ code: String) -> HTTPRouteResponse {
-        HTTPRouteResponse(status: status, body: JSON.object(["error": .string(code)]).jsonText)
+        var response = HTTPRouteResponse(status: status, body: JSON.object(["error": .string(code)]).jsonText)
+        response.code = code
+        return response
     }
 
     /// 404 `{"error":"NOT_FOUND"}`: no service announced a route matching the request.

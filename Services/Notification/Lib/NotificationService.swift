@@ -26,6 +26,7 @@ public enum NotificationService {
             definition.on(namespace, NotificationEvent.read.rawValue) { event, context in
                 try await markRead(event, context, book: book)
             }
+            NotificationFailures.declare(on: namespace, in: &definition)
         }
         let deliveryNamespace = groupNamespace ?? namespaces.first ?? "/"
         for request in NotificationEvent.groupRequests {
@@ -33,20 +34,8 @@ public enum NotificationService {
                 try await group(request, event, context, book: book, namespace: deliveryNamespace)
             }
         }
-        for kind in [LifeFactKind.joined, .left, .disconnected, .snapshot] {
-            definition.onLife(kind) { event, context in
-                let edge = event.header.edge ?? event.header.from
-                guard let fact = event.args.first, let parsed = RoomFact(kind: kind, fact: fact, edge: edge)
-                else { return [] }
-                return try await book.observe(parsed, edge: edge, write: context.write)
-            }
-        }
-        definition.onGone("edge") { event, _ in
-            if let edge = event.args.first?["instance"]?.stringValue { book.edgeGone(edge) }
-            return []
-        }
-        definition.onStart = { control in
-            try await book.rebuild(control, timeout: rebuildTimeout)
+        definition.mirrorSockets(startTimeout: rebuildTimeout) { update, context in
+            try await book.apply(update, write: context.write)
         }
         return definition
     }

@@ -2,8 +2,9 @@ import Contracts
 import Foundation
 import ServiceKit
 
-/// The presence service on the bus: ``PresenceState`` fed with life facts and client events,
-/// rebuilt from every edge's snapshot before it announces itself.
+/// The presence service on the bus: ``PresenceState`` fed with client events and with the
+/// socket changes of ServiceKit's mirror of the edges, which rebuilds it from every edge's
+/// snapshot before it announces itself.
 public enum PresenceService {
     /// The client events presence answers on `/`, and the bus queries (namespace `""`, which no
     /// client namespace can be: another service asks with `ns: ""`, `ack: true`, and reads the
@@ -22,28 +23,12 @@ public enum PresenceService {
             for event in clientEvents {
                 definition.on(namespace, event.rawValue) { event, _ in book.answer(event) }
             }
+            PresenceFailures.declare(on: namespace, in: &definition)
         }
         for query in queries {
             definition.on("", query.rawValue) { event, _ in book.answer(event) }
         }
-        for kind in LifeFactKind.allCases {
-            definition.onLife(kind) { event, context in
-                guard let fact = event.args.first else { return [] }
-                do {
-                    return try book.observe(kind, fact: fact, edge: event.header.edge ?? event.header.from)
-                } catch {
-                    context.logger.warning("malformed life fact: \(error)")
-                    return []
-                }
-            }
-        }
-        definition.onGone("edge") { event, _ in
-            guard let edge = event.args.first?["instance"]?.stringValue else { return [] }
-            return book.edgeGone(edge)
-        }
-        definition.onStart = { control in
-            await book.rebuild(control, timeout: rebuildTimeout)
-        }
+        definition.mirrorSockets(startTimeout: rebuildTimeout) { update, _ in book.apply(update) }
         return definition
     }
 }

@@ -105,15 +105,6 @@ public struct PresenceState: Sendable {
         return lastSequence
     }
 
-    /// Forgets every socket (the sequence keeps counting up).
-    mutating func removeAll() {
-        sockets = [:]
-        socketsByUser = [:]
-        socketsByEdge = [:]
-        membersByRoom = [:]
-        usersInRoom = [:]
-    }
-
     /// Takes `socket` out of `index[key]`, dropping the entry when it becomes empty.
     private static func remove<Key: Hashable>(_ socket: SocketKey, from key: Key,
                                               in index: inout [Key: Set<SocketKey>])
