@@ -85,18 +85,27 @@ import Testing
         let state = ConsoleState(configuration: ConsoleConfiguration())
         state.ingest([
             envelope(.life, topic: "life", from: "edge-1", event: "connected", sid: "s1",
-                     body: #"[{"sid":"s1","ns":"/","user":{"id":"42"}}]"#),
+                     body: #"[{"epoch":7,"seq":1,"sid":"s1","ns":"/","user":{"id":"42"}}]"#),
             envelope(.life, topic: "life", from: "edge-1", event: "joined", sid: "s1",
-                     body: #"[{"sid":"s1","ns":"/","room":"lobby"}]"#),
+                     body: #"[{"epoch":7,"seq":2,"sid":"s1","ns":"/","room":"lobby"}]"#),
             envelope(.life, topic: "life", from: "edge-1", event: "connected", sid: "s2",
-                     body: #"[{"sid":"s2","ns":"/"}]"#),
+                     body: #"[{"epoch":7,"seq":3,"sid":"s2","ns":"/"}]"#),
+            // Not a life fact as bus-protocol.md §7 writes it (no stamp): skipped.
+            envelope(.life, topic: "life", from: "edge-1", event: "connected", sid: "s3",
+                     body: #"[{"sid":"s3","ns":"/"}]"#),
         ])
         #expect(state.lookupJSON(user: "42", room: nil)["sockets"]?.arrayValue?.count == 1)
         let inLobby = state.lookupJSON(user: nil, room: "lobby")["sockets"]?.arrayValue ?? []
         #expect(inLobby.map { $0["sid"]?.stringValue } == ["s1"])
         #expect(state.lookupJSON(user: nil, room: nil)["known"]?.intValue == 2)
         state.ingest([envelope(.life, topic: "life", from: "edge-1", event: "disconnected", sid: "s1",
-                               body: #"[{"sid":"s1","ns":"/","reason":"transport close","rooms":["lobby"]}]"#)])
+                               body: #"[{"epoch":7,"seq":4,"sid":"s1","ns":"/","reason":"transport close","rooms":["lobby"]}]"#)])
         #expect(state.lookupJSON(user: nil, room: "lobby")["sockets"]?.arrayValue?.isEmpty == true)
+        // A snapshot replaces what is known of its edge.
+        state.ingest([envelope(.life, topic: "life", from: "edge-1", event: "snapshot", sid: nil,
+                               body: #"[{"epoch":7,"seq":4,"sockets":[{"sid":"s9","ns":"/chat","rooms":["r"],"user":{"id":5}}]}]"#)])
+        let known = state.lookupJSON(user: "5", room: "r")["sockets"]?.arrayValue ?? []
+        #expect(known.map { $0["sid"]?.stringValue } == ["s9"])
+        #expect(state.lookupJSON(user: nil, room: nil)["known"]?.intValue == 1)
     }
 }

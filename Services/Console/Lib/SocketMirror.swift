@@ -20,43 +20,30 @@ struct SocketMirror {
 
     private static func key(edge: String, sid: String) -> String { edge + " " + sid }
 
-    /// Takes in one life fact.
+    /// Takes in one life fact (read with ``LifeRecord``, as services read it); a malformed one
+    /// is skipped.
     mutating func take(_ envelope: Envelope) {
-        let header = envelope.header
-        guard let facts = try? envelope.decodeBody(as: [JSON].self), let fact = facts.first else { return }
-        let edge = header.edge ?? fact["edge"]?.stringValue ?? header.from
-        if header.event == "snapshot" {
+        guard let body = try? envelope.decodeBody(as: JSON.self),
+              let record = try? LifeRecord(header: envelope.header, body: body)
+        else { return }
+        let edge = record.edge
+        switch record.fact {
+        case .snapshot(let list):
             sockets = sockets.filter { $0.value.edge != edge }
-            for socket in fact["sockets"]?.arrayValue ?? [] {
-                guard let sid = socket["sid"]?.stringValue else { continue }
-                let rooms = Set((socket["rooms"]?.arrayValue ?? []).compactMap(\.stringValue))
-                sockets[Self.key(edge: edge, sid: sid)] = Socket(
-                    edge: edge, sid: sid, ns: socket["ns"]?.stringValue ?? "/",
-                    user: Self.user(of: socket), rooms: rooms)
+            for socket in list {
+                sockets[Self.key(edge: edge, sid: socket.sid)] = Socket(
+                    edge: edge, sid: socket.sid, ns: socket.ns, user: socket.user?.id, rooms: Set(socket.rooms))
             }
-            return
+        case .connected(let fact):
+            sockets[Self.key(edge: edge, sid: fact.sid)] = Socket(edge: edge, sid: fact.sid, ns: fact.ns,
+                                                                  user: fact.user?.id, rooms: [])
+        case .disconnected(let fact):
+            sockets[Self.key(edge: edge, sid: fact.sid)] = nil
+        case .joined(let change):
+            sockets[Self.key(edge: edge, sid: change.sid)]?.rooms.insert(change.room)
+        case .left(let change):
+            sockets[Self.key(edge: edge, sid: change.sid)]?.rooms.remove(change.room)
         }
-        guard let sid = header.sid ?? fact["sid"]?.stringValue else { return }
-        let key = Self.key(edge: edge, sid: sid)
-        switch header.event {
-        case "connected":
-            sockets[key] = Socket(edge: edge, sid: sid, ns: header.ns ?? fact["ns"]?.stringValue ?? "/",
-                                  user: header.user?.id ?? Self.user(of: fact), rooms: [])
-        case "disconnected":
-            sockets[key] = nil
-        case "joined":
-            if let room = fact["room"]?.stringValue { sockets[key]?.rooms.insert(room) }
-        case "left":
-            if let room = fact["room"]?.stringValue { sockets[key]?.rooms.remove(room) }
-        default:
-            break
-        }
-    }
-
-    private static func user(of fact: JSON) -> String? {
-        if let id = fact["user"]?["id"] { return id.stringValue ?? id.intValue.map(String.init) }
-        if let id = fact["userId"] { return id.stringValue ?? id.intValue.map(String.init) }
-        return nil
     }
 
     /// Forgets the sockets of an edge that went silent.
