@@ -45,25 +45,40 @@ struct ZizanyHistoryTests {
         #expect(try await history(harness, channel: "20", user: zizany(1)) == ["status": 403, "body": ["code": "E_FORBIDDEN"]])
     }
 
-    @Test("a seeded membership announces member_joined; a removal makes the sockets leave, then member_left")
+    @Test("a seeded membership announces member_joined; a removal makes the sockets leave, then member_left; on each of Zizany's namespaces (/ and its app's zizany/)")
     func membershipChanges() async throws {
         let harness = try Harness()
         try await harness.seedZizany()
         let answer = try await harness.seed(["memberships": [["serverId": 1, "userId": 3]]])
         #expect(answer["ok"] == true)
         let joined = harness.emitted.withLock { $0 }
-        #expect(joined == [.emit(Emit(ns: "/", event: "server:member_joined",
-                                      args: [["serverId": 1, "userId": 3, "username": "Omar"]],
-                                      to: Audience(rooms: ["server:1"])))])
+        #expect(joined == ["/", "zizany/"].map { ns in
+            .emit(Emit(ns: ns, event: "server:member_joined", args: [["serverId": 1, "userId": 3, "username": "Omar"]],
+                       to: Audience(rooms: ["server:1"])))
+        })
         harness.emitted.withLock { $0 = [] }
         try await harness.seed(["memberships": [["serverId": 1, "userId": 3]]])
         #expect(harness.emitted.withLock { $0 }.isEmpty)
         try await harness.seed(["memberships": [["serverId": 1, "userId": 3, "removed": true]]])
-        #expect(harness.emitted.withLock { $0 } == [
-            .leave(Membership(ns: "/", rooms: ["server:1", "channel:10", "channel:11"], users: ["3"])),
-            .emit(Emit(ns: "/", event: "server:member_left", args: [["serverId": 1, "userId": 3, "username": "Omar"]],
+        #expect(harness.emitted.withLock { $0 } == ["/", "zizany/"].flatMap { ns -> [Instruction] in [
+            .leave(Membership(ns: ns, rooms: ["server:1", "channel:10", "channel:11"], users: ["3"])),
+            .emit(Emit(ns: ns, event: "server:member_left", args: [["serverId": 1, "userId": 3, "username": "Omar"]],
                        to: Audience(rooms: ["server:1"]))),
-        ])
+        ] })
+    }
+
+    @Test("each contract is served on / and on its own app's namespace only")
+    func contractsPerApp() {
+        let routes = Set(ChatService.definition().handlers.keys)
+        #expect(routes.contains(Route(ns: "zizany/", event: "message:create")))
+        #expect(routes.contains(Route(ns: "chatto/", event: "create room")))
+        #expect(routes.contains(Route(ns: "homeassistant/", event: "message")))
+        #expect(routes.contains(Route(ns: "/", event: "join room")))
+        #expect(!routes.contains(Route(ns: "zizany/", event: "join room")))
+        #expect(!routes.contains(Route(ns: "chatto/", event: "message:create")))
+        #expect(!routes.contains(Route(ns: "homeassistant/", event: "create room")))
+        let legacy = Set(ChatService.definition(.init(environment: ["CHAT_NAMESPACES": "/a,/b"])).handlers.keys)
+        #expect(legacy.contains(Route(ns: "/b", event: "join room")) && legacy.contains(Route(ns: "/a", event: "message")))
     }
 
     @Test("a malformed seed is refused whole")

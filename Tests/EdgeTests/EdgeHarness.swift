@@ -32,13 +32,13 @@ final class EdgeHarness {
         edge = hub.edgeLoop(on: loop)
     }
 
-    /// A WebSocket client whose handshake was answered; it joins `namespace` (unless `nil`),
-    /// and its socket there is called `<name>` in specs.
-    func client(_ name: String, joining namespace: String? = "/") throws -> TestClient {
+    /// A WebSocket client of listener `listener` whose handshake was answered; it joins
+    /// `namespace` (unless `nil`), and its socket there is called `<name>` in specs.
+    func client(_ name: String, joining namespace: String? = "/", listener: Int = 0) throws -> TestClient {
         // The edge writes framed bytes below NIO's encoder; the reader turns all back into frames.
         let channel = EmbeddedChannel(handlers: [WrittenFrameReader(), WebSocketFrameEncoder()], loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "10.0.0.7", port: 40_000)).wait()
-        let driver = edge.open(transport: .websocket, listener: 0, address: "10.0.0.7", cookie: nil, webSocket: channel,
+        let driver = edge.open(transport: .websocket, listener: listener, address: "10.0.0.7", cookie: nil, webSocket: channel,
                                incoming: nil)
         let client = TestClient(harness: self, name: name, channel: channel, driver: driver)
         loop.run()

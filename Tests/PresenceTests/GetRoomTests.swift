@@ -10,6 +10,27 @@ import Testing
                             ack: true, ns: ns)).ack
     }
 
+    @Test func appsAreApartAChattoRoomIsNoAudioRoom() throws {
+        // docs/edge.md "Apps": the edge names each app's namespace (`chatto/`, `audio/`).
+        var state = PresenceState()
+        try state.connect("c1", user: "42", ns: "chatto/")
+        try state.join("c1", "chatto:64a1a0c1e4b0c1d2e3f40001", ns: "chatto/")
+        #expect(ask(state, 42, ns: "audio/") == [["roomId": nil]])
+        try state.connect("a1", user: "42", ns: "audio/")
+        try state.join("a1", "stage", ns: "audio/")
+        #expect(ask(state, 42, ns: "audio/") == [["roomId": "stage"]])
+        #expect(ask(state, 42, ns: "chatto/") == [["roomId": "chatto:64a1a0c1e4b0c1d2e3f40001"]])
+    }
+
+    @Test func eachContractIsAnsweredOnItsOwnAppsNamespace() {
+        let routes = Set(PresenceService.definition().handlers.keys)
+        #expect(routes.isSuperset(of: [Route(ns: "/", event: "user:getRoom"), Route(ns: "audio/", event: "user:getRoom"),
+                                        Route(ns: "homeassistant/", event: "addOnlineUser"), Route(ns: "/", event: "addOnlineUser")]))
+        #expect(!routes.contains(Route(ns: "homeassistant/", event: "user:getRoom")))
+        #expect(!routes.contains(Route(ns: "audio/", event: "addOnlineUser")))
+        #expect(!routes.contains(Route(ns: "chatto/", event: "user:getRoom")))
+    }
+
     @Test func aUserWithoutSocketsIsInNoRoom() {
         #expect(ask(PresenceState(), 42) == [["roomId": nil]])
     }

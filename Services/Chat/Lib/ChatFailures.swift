@@ -22,21 +22,25 @@ enum ChatFailures {
     /// HomeAssistant's refusal ack with that code.
     static let homeAck: [JSON] = [["success": false, "error": "INTERNAL_ERROR"]]
 
-    /// The events of each contract chat serves, as registered on every namespace.
+    /// The events of each contract chat serves, as registered on each of its namespaces.
     static let zizanyEvents = ["server:join", "channel:join", "typing:start", "typing:stop", "message:create"]
     static let chattoEvents = ["join room", "leave room", "chat message", "create room", "typing"]
     static let homeEvents = ["chatRoom.join", "chatRoom.leave", "message", "startTypingRoom", "stopTypingRoom",
                              "createUserGroup", "addUserToGroup", "kickUserFromGroup", "deleteUserRoom"]
 
-    /// Declares every client event's shape on each of `namespaces`, and the history route's body.
-    static func declare(in definition: inout ServiceDefinition, namespaces: [String]) {
-        for ns in namespaces {
+    /// Declares every client event's shape on its contract's namespaces, and the history route's body.
+    static func declare(in definition: inout ServiceDefinition, _ namespaces: ChatService.Configuration) {
+        for ns in namespaces.zizany {
             for event in zizanyEvents { definition.onFailure(ns, event, ack: zizanyAck, emit: zizanyEmit) }
+        }
+        for ns in namespaces.chatto {
             for event in chattoEvents {
                 definition.onFailure(ns, event, ack: [["success": false, "error": .string(chattoText)]],
                                      emit: FailureShape.Emit(event: "error", args: [["event": .string(event),
                                                                                       "error": .string(chattoText)]]))
             }
+        }
+        for ns in namespaces.home {
             for event in homeEvents { definition.onFailure(ns, event, ack: homeAck, emit: homeEmit) }
         }
         definition.onFailure("http", ZizanyChat.historyRoute, body: zizanyBody)

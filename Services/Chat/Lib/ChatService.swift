@@ -6,43 +6,59 @@ import Synchronization
 /// The chat service on the bus (see `docs/chat.md`): Zizany servers and channels, Chatto rooms
 /// and HomeAssistant conversations, stored in `<SWITCHBOARD_DATA>/chat.sqlite`.
 public enum ChatService {
-    /// How the service is set up.
+    /// How the service is set up: the namespaces whose client events chat answers, per contract.
+    /// A namespace is a client's namespace of the edge's unnamed app (`/`) or of a named one
+    /// (`zizany/`, docs/edge.md "Apps"): announcing a contract's events there is how chat says it
+    /// serves that app.
     public struct Configuration: Sendable, Equatable {
-        /// The Socket.IO namespaces whose client events chat answers (`CHAT_NAMESPACES`,
-        /// default `["/"]`: the contracts share `/` on the default edge). Emits that no client
-        /// event causes (a seeded membership change) go to every one of them.
-        public var namespaces: [String]
+        /// Zizany's namespaces. Default `["/", "zizany/"]`.
+        public var zizany: [String]
+        /// Chatto's namespaces. Default `["/", "chatto/"]`.
+        public var chatto: [String]
+        /// HomeAssistant's namespaces. Default `["/", "homeassistant/"]`.
+        public var home: [String]
 
-        /// A configuration with the given namespaces.
-        public init(namespaces: [String] = ["/"]) {
-            self.namespaces = namespaces
+        /// Each contract on `/` and on its own app (`zizany/`, `chatto/`, `homeassistant/`).
+        public init() {
+            self.init(zizany: ["/", "zizany/"], chatto: ["/", "chatto/"], home: ["/", "homeassistant/"])
         }
 
-        /// Reads `CHAT_NAMESPACES` (comma-separated) from `environment`.
+        /// The given namespaces per contract.
+        public init(zizany: [String], chatto: [String], home: [String]) {
+            self.zizany = zizany
+            self.chatto = chatto
+            self.home = home
+        }
+
+        /// Every contract on each of `namespaces`.
+        public init(namespaces: [String]) {
+            self.init(zizany: namespaces, chatto: namespaces, home: namespaces)
+        }
+
+        /// `CHAT_NAMESPACES` (comma-separated) from `environment` puts every contract on each of
+        /// them; without it, the defaults of ``init()``.
         public init(environment: [String: String]) {
             let listed = environment["CHAT_NAMESPACES"]?.split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            self.init(namespaces: listed.flatMap { $0.isEmpty ? nil : $0 } ?? ["/"])
+            if let listed, !listed.isEmpty { self.init(namespaces: listed) } else { self.init() }
         }
     }
 
     /// The seed request: namespace `""`, one argument, the whole document (docs/seed.md).
     public static let seedRoute = Route(ns: "", event: "seed")
 
-    /// The definition: every contract's events on each namespace, the history route, the seed.
+    /// The definition: each contract's events on its namespaces, the history route, the seed.
     public static func definition(_ configuration: Configuration = Configuration()) -> ServiceDefinition {
         var definition = ServiceDefinition(name: "chat")
         definition.migrations = { ChatStore.migrations(&$0); HomeChat.migrations(&$0) }
-        for ns in configuration.namespaces {
-            ZizanyChat.register(&definition, ns: ns)
-            ChattoChat.register(&definition, ns: ns)
-            HomeChat.register(&definition, ns: ns)
-        }
+        for ns in configuration.zizany { ZizanyChat.register(&definition, ns: ns) }
+        for ns in configuration.chatto { ChattoChat.register(&definition, ns: ns) }
+        for ns in configuration.home { HomeChat.register(&definition, ns: ns) }
         ZizanyChat.registerHistory(&definition)
-        ChatFailures.declare(in: &definition, namespaces: configuration.namespaces)
+        ChatFailures.declare(in: &definition, configuration)
         ChattoChat.registerSockets(&definition)
         definition.on(seedRoute.ns, seedRoute.event) { event, context in
-            try await seed(event, context, namespaces: configuration.namespaces)
+            try await seed(event, context, namespaces: configuration.zizany)
         }
         return definition
     }

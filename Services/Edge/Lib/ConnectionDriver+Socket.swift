@@ -51,7 +51,7 @@ extension ConnectionDriver {
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
                 budgets[namespace] = nil
                 let admitted = members.removeValue(forKey: namespace) ?? AuthorizedSocket()
-                owner.socketDisconnected(namespace, sid: sid, reason: reason, admitted: admitted)
+                owner.socketDisconnected(sid: sid, reason: reason, admitted: admitted)
             case .closeConnection(let reason):
                 owner.hub.logger.info("closing a connection", metadata: ["sid": "\(sid)", "reason": "\(reason)"])
                 engine(.close)

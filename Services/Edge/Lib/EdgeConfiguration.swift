@@ -42,6 +42,10 @@ struct EdgeConfiguration: Sendable {
         var namespaces: [String: Namespace]?
         /// Plain Engine.IO paths served on this port; `nil` means the top-level `engines`.
         var engines: [String: String]?
+        /// The app its namespaces belong to (``EdgeApps``): listeners naming the same app share its
+        /// namespaces, rooms and broadcasts; `nil` (the default) is the unnamed app, whose bus
+        /// namespaces are the client's own.
+        var app: String?
     }
 
     /// CORS for the polling transport.
@@ -121,6 +125,11 @@ struct EdgeConfiguration: Sendable {
         listeners[index].namespaces ?? namespaces
     }
 
+    /// The bus namespace of client namespace `namespace` on listener `index` (``EdgeApps``).
+    func busNamespace(_ namespace: String, ofListener index: Int) -> String {
+        EdgeApps.busNamespace(namespace, app: listeners[index].app)
+    }
+
     /// The plain Engine.IO endpoints served on listener `index`: path → bus namespace.
     func engines(ofListener index: Int) -> [String: String] {
         listeners[index].engines ?? engines
@@ -141,7 +150,7 @@ extension EdgeConfiguration.Namespace {
 }
 
 extension EdgeConfiguration.Listener {
-    private enum Keys: String, CodingKey { case host, port, namespaces, engines }
+    private enum Keys: String, CodingKey { case host, port, namespaces, engines, app }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
@@ -149,6 +158,10 @@ extension EdgeConfiguration.Listener {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         namespaces = try c.decodeIfPresent([String: EdgeConfiguration.Namespace].self, forKey: .namespaces)
         engines = try c.decodeIfPresent([String: String].self, forKey: .engines)
+        app = try c.decodeIfPresent(String.self, forKey: .app)
+        if let app, !EdgeApps.isValidName(app) {
+            throw ConfigurationError("app \"\(app)\": letters, digits, '-', '_' or '.', 1 to 64 of them")
+        }
     }
 }
 

@@ -55,7 +55,8 @@ extension EdgeLoop {
     /// passed authentication: the event `connect` with `[{auth, ip}]` (never the token).
     private func askService(_ namespace: String, admitted: AuthorizedSocket, on driver: ConnectionDriver) {
         let auth = hub.configuration.namespaces(ofListener: driver.listener)[namespace]?.auth.rawValue
-        let header = hub.headers.event(Route(ns: namespace, event: "connect"), sid: nil, user: admitted.identity,
+        let route = Route(ns: hub.configuration.busNamespace(namespace, ofListener: driver.listener), event: "connect")
+        let header = hub.headers.event(route, sid: nil, user: admitted.identity,
                                        ack: nil, ip: driver.address, auth: auth)
         let fact: JSON = ["auth": admitted.auth ?? .null, "ip": .string(driver.address)]
         driver.authorizing[namespace] = admitted

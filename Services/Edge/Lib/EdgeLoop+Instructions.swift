@@ -41,7 +41,7 @@ extension EdgeLoop {
                 }
             case .disconnect(let disconnect):
                 for sid in localSockets(disconnect.ns, sids: disconnect.sids, users: disconnect.users) {
-                    sockets[sid]?.driver.socket(.disconnect(namespace: disconnect.ns))
+                    sockets[sid]?.driver.socket(.disconnect(namespace: EdgeApps.clientNamespace(disconnect.ns)))
                 }
             case .accept, .reject:
                 // Read by the decision's waiter (``finishDecision(_:_:)``).
@@ -64,13 +64,14 @@ extension EdgeLoop {
         let (arguments, bytes) = Placeholders.extract(emit.args, from: attachments)
         hub.metrics.eventOut(emit.event, sockets: targets.count)
         let packetArguments = [JSON.string(emit.event)] + arguments
+        let client = EdgeApps.clientNamespace(emit.ns)
         if let ack = emit.ack {
             for sid in targets {
-                sockets[sid]?.driver.emit(namespace: emit.ns, arguments: packetArguments, attachments: bytes, ack: ack)
+                sockets[sid]?.driver.emit(namespace: client, arguments: packetArguments, attachments: bytes, ack: ack)
             }
             return
         }
-        let encoded = SocketPacket.event(namespace: emit.ns, packetArguments, attachments: bytes).encoded
+        let encoded = SocketPacket.event(namespace: client, packetArguments, attachments: bytes).encoded
         let framed = WebSocketFrameBytes.encode(encoded.map { EnginePacket.message($0).frame }, allocator: allocator)
         for sid in targets {
             sockets[sid]?.driver.send(encoded, framed: framed)

@@ -6,8 +6,10 @@ import SocketIO
 /// A socket's side of the bus: the facts published about it (connected, disconnected, joined,
 /// left, and the resync snapshot) and the events it sends, whose acks wait for their replies.
 extension EdgeLoop {
-    /// A socket joined `namespace`: indexed (by sid, user and rooms) and announced on `life`.
-    func socketConnected(_ namespace: String, sid: String, admitted: AuthorizedSocket, on driver: ConnectionDriver) {
+    /// A socket joined client namespace `client`: indexed (by sid, user and rooms) under its bus
+    /// namespace (its app's, ``EdgeApps``) and announced on `life`.
+    func socketConnected(_ client: String, sid: String, admitted: AuthorizedSocket, on driver: ConnectionDriver) {
+        let namespace = hub.configuration.busNamespace(client, ofListener: driver.listener)
         sockets[sid] = SocketRecord(driver: driver, namespace: namespace, admitted: admitted)
         rooms[namespace, default: RoomIndex()].add(sid, user: admitted.identity?.id)
         hub.metrics.socketConnected(namespace: namespace)
@@ -15,11 +17,9 @@ extension EdgeLoop {
                                              transport: driver.transportName, auth: admitted.auth)))
     }
 
-    /// A socket left `namespace`: forgotten, and announced on `life` with the rooms it was in.
-    func socketDisconnected(_ namespace: String, sid: String, reason: SocketDisconnectReason,
-                            admitted: AuthorizedSocket)
-    {
-        guard sockets.removeValue(forKey: sid) != nil else { return }
+    /// A socket left its namespace: forgotten, and announced on `life` with the rooms it was in.
+    func socketDisconnected(sid: String, reason: SocketDisconnectReason, admitted: AuthorizedSocket) {
+        guard let namespace = sockets.removeValue(forKey: sid)?.namespace else { return }
         let formerRooms = rooms[namespace]?.rooms(of: sid) ?? []
         rooms[namespace]?.remove(sid)
         hub.metrics.socketDisconnected(namespace: namespace)
@@ -48,13 +48,14 @@ extension EdgeLoop {
 
     /// A client event: published to the service that announced it, with the socket's identity;
     /// its ack (if the client asked for one) waits for the reply as an ``OutstandingRequest``.
-    func clientEvent(_ namespace: String, sid: String, arguments: [JSON], attachments: [[UInt8]], ackID: Int64?,
+    func clientEvent(_ client: String, sid: String, arguments: [JSON], attachments: [[UInt8]], ackID: Int64?,
                      on driver: ConnectionDriver)
     {
         guard let name = arguments.first?.stringValue else { return }
-        let auth = hub.configuration.namespaces(ofListener: driver.listener)[namespace]?.auth.rawValue
+        let auth = hub.configuration.namespaces(ofListener: driver.listener)[client]?.auth.rawValue
+        let namespace = hub.configuration.busNamespace(client, ofListener: driver.listener)
         let header = hub.headers.event(Route(ns: namespace, event: name), sid: sid,
-                                       user: driver.members[namespace]?.identity, ack: ackID != nil,
+                                       user: driver.members[client]?.identity, ack: ackID != nil,
                                        ip: driver.address, auth: auth)
         hub.metrics.eventIn(name)
         let waiter = ClientEventWaiter(loop: handle, sid: sid, namespace: namespace, ackID: ackID, event: name,
@@ -89,7 +90,7 @@ extension EdgeLoop {
         let fill = { (template: JSON) in FailureShape.fill(template, code: code, event: waiter.event, now: now) }
         if let emit = shape.emit, let record = sockets[waiter.sid] {
             hub.metrics.eventOut(emit.event, sockets: 1)
-            record.driver.socket(.emit(namespace: waiter.namespace, arguments: [.string(emit.event)] + emit.args.map(fill),
+            record.driver.socket(.emit(namespace: EdgeApps.clientNamespace(waiter.namespace), arguments: [.string(emit.event)] + emit.args.map(fill),
                                        attachments: [], expectsAck: false, ackTimeout: nil))
         }
         answer(waiter, with: shape.ack?.map(fill) ?? [["error": .string(code)]], attachments: [])
@@ -99,7 +100,7 @@ extension EdgeLoop {
     func answer(_ waiter: ClientEventWaiter, with arguments: [JSON], attachments: [[UInt8]]) {
         if waiter.plain { return answerPlain(waiter, with: arguments, attachments: attachments) }
         guard let ackID = waiter.ackID, let record = sockets[waiter.sid] else { return }
-        record.driver.socket(.acknowledge(namespace: waiter.namespace, ackID: ackID, arguments: arguments,
+        record.driver.socket(.acknowledge(namespace: EdgeApps.clientNamespace(waiter.namespace), ackID: ackID, arguments: arguments,
                                           attachments: attachments))
     }
 

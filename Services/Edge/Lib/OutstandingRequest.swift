@@ -34,7 +34,7 @@ struct ClientEventWaiter: Sendable {
     let loop: LoopHandle
     /// The Socket.IO socket it came from.
     let sid: String
-    /// Its namespace.
+    /// Its bus namespace (its app's, ``EdgeApps``).
     let namespace: String
     /// The ack id, when the client asked for an ack.
     let ackID: Int64?

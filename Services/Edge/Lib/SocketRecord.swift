@@ -13,7 +13,7 @@ struct AuthorizedSocket: Sendable {
 final class SocketRecord {
     /// The connection it lives on.
     let driver: ConnectionDriver
-    /// Its namespace.
+    /// Its bus namespace: the client's namespace in its listener's app (``EdgeApps``).
     let namespace: String
     /// Who it is and its handshake data.
     let admitted: AuthorizedSocket

@@ -16,10 +16,11 @@ enum PresenceFailures {
     /// The ack presence gives a refusal, with that code.
     static let homeAck: [JSON] = [["success": false, "error": "INTERNAL_ERROR"]]
 
-    /// Declares the shapes of the client events on `namespace`.
-    static func declare(on namespace: String, in definition: inout ServiceDefinition) {
-        definition.onFailure(namespace, PresenceEvent.getRoom.rawValue, ack: getRoomAck)
-        for event in [PresenceEvent.addOnlineUser, .joinRoom, .leaveRoom] {
+    /// Declares the shape of `event` on `namespace`.
+    static func declare(_ event: PresenceEvent, on namespace: String, in definition: inout ServiceDefinition) {
+        if event == .getRoom {
+            definition.onFailure(namespace, event.rawValue, ack: getRoomAck)
+        } else {
             definition.onFailure(namespace, event.rawValue, ack: homeAck, emit: homeEmit)
         }
     }

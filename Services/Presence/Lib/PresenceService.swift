@@ -6,24 +6,35 @@ import ServiceKit
 /// socket changes of ServiceKit's mirror of the edges, which rebuilds it from every edge's
 /// snapshot before it announces itself.
 public enum PresenceService {
-    /// The client events presence answers on `/`, and the bus queries (namespace `""`, which no
-    /// client namespace can be: another service asks with `ns: ""`, `ack: true`, and reads the
-    /// answer from the reply's `ack` instruction).
-    static let clientEvents: [PresenceEvent] = [.addOnlineUser, .joinRoom, .leaveRoom, .getRoom]
+    /// The client events presence answers, per contract: HomeAssistant's online users and
+    /// personal rooms, and the audio rooms' `user:getRoom`. The bus queries are on namespace `""`,
+    /// which no client namespace can be: another service asks with `ns: ""`, `ack: true`, and reads
+    /// the answer from the reply's `ack` instruction.
+    static let homeEvents: [PresenceEvent] = [.addOnlineUser, .joinRoom, .leaveRoom]
+    static let audioEvents: [PresenceEvent] = [.getRoom]
     static let queries: [PresenceEvent] = [.isOnline, .online]
 
-    /// The service definition: the client events on each of `namespaces` (the contracts use
-    /// `/`; `PRESENCE_NAMESPACES=/,/other` adds more). `rebuildTimeout` bounds how long
-    /// start-up waits for the edges' snapshots.
-    public static func definition(namespaces: [String] = ["/"],
+    /// The service definition with every client event on each of `namespaces`
+    /// (`PRESENCE_NAMESPACES=/,/other`).
+    public static func definition(namespaces: [String], rebuildTimeout: Duration = .seconds(3)) -> ServiceDefinition {
+        definition(home: namespaces, audio: namespaces, rebuildTimeout: rebuildTimeout)
+    }
+
+    /// The service definition: HomeAssistant's events on `home`, the audio rooms' on `audio`
+    /// (each by default on `/` and on its own app's namespace, docs/edge.md "Apps": state is kept
+    /// per namespace, so what one app's sockets do is never seen by another's). `rebuildTimeout`
+    /// bounds how long start-up waits for the edges' snapshots.
+    public static func definition(home: [String] = ["/", "homeassistant/"], audio: [String] = ["/", "audio/"],
                                   rebuildTimeout: Duration = .seconds(3)) -> ServiceDefinition {
         let book = PresenceBook()
         var definition = ServiceDefinition(name: "presence")
-        for namespace in namespaces {
-            for event in clientEvents {
-                definition.on(namespace, event.rawValue) { event, _ in book.answer(event) }
+        for (events, namespaces) in [(homeEvents, home), (audioEvents, audio)] {
+            for namespace in namespaces {
+                for event in events {
+                    definition.on(namespace, event.rawValue) { event, _ in book.answer(event) }
+                    PresenceFailures.declare(event, on: namespace, in: &definition)
+                }
             }
-            PresenceFailures.declare(on: namespace, in: &definition)
         }
         for query in queries {
             definition.on("", query.rawValue) { event, _ in book.answer(event) }
