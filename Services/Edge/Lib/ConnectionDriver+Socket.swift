@@ -97,9 +97,8 @@ extension ConnectionDriver {
     private func scheduleSocketTimer(_ time: EngineTime?) {
         socketTimer?.cancel()
         socketTimer = time.map { time in
-            owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) { [weak self] in
-                guard let self, self.isOpen else { return }
-                self.socket(.timerFired)
+            owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) { [owner, sid] in
+                owner.openDriver(sid)?.socket(.timerFired)
             }
         }
     }

@@ -155,9 +155,8 @@ final class ConnectionDriver {
             case .scheduleTimer(let time):
                 engineTimer?.cancel()
                 engineTimer = owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) {
-                    [weak self] in
-                    guard let self, self.isOpen else { return }
-                    self.engine(.timerFired)
+                    [owner, sid] in
+                    owner.openDriver(sid)?.engine(.timerFired)
                 }
             case .cancelTimer:
                 engineTimer?.cancel()

@@ -91,6 +91,15 @@ final class EdgeLoop {
         return driver
     }
 
+    /// The connection with Engine.IO session id `sid` while it is open: what a connection's timer
+    /// fires on. A timer names its connection by id rather than holding it weakly, since a weak
+    /// reference gives an object a side table, and every retain of it (one per broadcast frame)
+    /// then takes the slow path.
+    func openDriver(_ sid: String) -> ConnectionDriver? {
+        guard let driver = drivers[sid], driver.isOpen else { return nil }
+        return driver
+    }
+
     /// Forgets a connection that closed; `false` when it was already forgotten.
     func forget(_ driver: ConnectionDriver) -> Bool {
         drivers.removeValue(forKey: driver.sid) != nil
@@ -122,33 +131,4 @@ final class EdgeLoop {
         unflushed = []
         for outlet in outlets { outlet.drain() }
     }
-}
-
-/// The way onto one event loop's ``EdgeLoop`` from any thread (a bus completion, an
-/// authentication task). The state is not `Sendable`: it is reached only through this handle,
-/// whose box checks that every access happens on its loop.
-struct LoopHandle: Sendable {
-    /// The loop's state, made on first use (``EdgeHub/edgeLoop(on:)``).
-    let box: NIOLoopBoundBox<EdgeLoop?>
-
-    /// The event loop.
-    var eventLoop: EventLoop { box.eventLoop }
-
-    /// Runs `body` on the loop with its state (nothing when no state was made there yet: such a
-    /// loop has no connections).
-    func execute(_ body: @escaping @Sendable (EdgeLoop) -> Void) {
-        let box = self.box
-        box.eventLoop.execute {
-            if let state = box.value { body(state) }
-        }
-    }
-
-    /// The result of `body` run on the loop with its state; `nil` when it has none.
-    func submit<Result: Sendable>(_ body: @escaping @Sendable (EdgeLoop) -> Result) -> EventLoopFuture<Result?> {
-        let box = self.box
-        return box.eventLoop.submit { box.value.map(body) }
-    }
-
-    /// `true` when both name the same loop.
-    func isSame(as other: LoopHandle) -> Bool { box === other.box }
 }
