@@ -87,6 +87,17 @@ import Testing
         #expect(edge.sentEvents() == [#"/ answer {"ack":false,"auth":"none","edge":"edge-test","ip":"10.0.0.7","replyTo":"edge.edge-test","sid":"<a>"} [{"error":"TIMEOUT","ok":false}]"#])
     }
 
+    @Test func aClientsBinaryAnswerToAServiceReachesItWithItsAttachment() async throws {
+        let edge = await EdgeHarness()
+        let a = try edge.client("a")
+        edge.receive(.emit, #"[{"op":"emit","ns":"/","event":"question","args":["pic?"],"to":{"sids":["<a>"]},"ack":{"event":"answer","token":"t2"}}]"#)
+        #expect(try a.received() == [#"420["question","pic?"]"#])
+        try a.send(#"461-0[{"_placeholder":true,"num":0}]"#)
+        #expect(edge.sentEvents().isEmpty, "the answer waits for its attachment")
+        try a.send(binary: [5, 6])
+        #expect(edge.sentEvents() == [#"/ answer {"ack":false,"auth":"none","edge":"edge-test","ip":"10.0.0.7","replyTo":"edge.edge-test","sid":"<a>"} [{"args":[{"_placeholder":true,"num":0}],"ok":true,"token":"t2"}] +0506"#])
+    }
+
     @Test func binaryGoesOutAsAttachmentsAndComesBackRenumbered() async throws {
         let edge = await EdgeHarness()
         let a = try edge.client("a")

@@ -10,14 +10,22 @@ final class WrittenFrameReader: ChannelOutboundHandler {
 
     /// Bytes of a frame not complete yet (the encoder writes a header and its payload apart).
     private var partial = ByteBuffer()
+    /// Writes that reached the channel's head, and flushes.
+    private(set) var writes = 0, flushes = 0
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        writes += 1
         var bytes = unwrapOutboundIn(data)
         partial.writeBuffer(&bytes)
         while let frame = nextFrame() {
             context.write(wrapOutboundOut(frame), promise: nil)
         }
         promise?.succeed(())
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        flushes += 1
+        context.flush()
     }
 
     /// The first whole frame of `partial`, taken out of it.
