@@ -77,6 +77,21 @@ import Testing
         #expect(try a.received() == [#"437[{"code":"UNKNOWN_EVENT"}]"#])
     }
 
+    @Test func deployRunsConfigurationGivesEachContractItsOwnStrictListenerAndApp() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/edge.contracts.json")
+        let configuration = try JSONDecoder().decode(EdgeConfiguration.self, from: Data(contentsOf: file))
+        let served = configuration.listeners.indices.flatMap { index in
+            configuration.namespaces(ofListener: index).map { (configuration.busNamespace($0.key, ofListener: index), $0.value) }
+        }
+        #expect(Set(served.map(\.0)).count == served.count, "no bus namespace is served twice")
+        let auth = Dictionary(uniqueKeysWithValues: served.map { ($0.0, $0.1.auth) })
+        #expect(auth == ["zizany/": .session, "homeassistant/": .none, "audio/": .jwt, "chatto/": .optional,
+                         "/user": .jwt, "/telecaller": .jwt])
+        let zizany = try #require(configuration.listeners.firstIndex { $0.app == "zizany" })
+        #expect(configuration.listeners[zizany].port == 4000, "the seed's port")
+    }
+
     @Test func appNamesAreCheckedAndBusNamespacesReadBack() throws {
         let good = #"{"listeners":[{"port":4000,"app":"zizany"},{"port":3000}]}"#
         let configuration = try JSONDecoder().decode(EdgeConfiguration.self, from: Data(good.utf8))
