@@ -13,8 +13,9 @@ public struct SocketOptions: Sendable, Equatable {
     public var receiveHighWaterMark: Int32 = 1_000_000
     /// First reconnect delay after the peer (usually the `bus` process) goes away. Default 100 ms.
     public var reconnectIntervalMilliseconds: Int32 = 100
-    /// Upper bound of the exponential reconnect back-off. Default 2000 ms.
-    public var reconnectIntervalMaxMilliseconds: Int32 = 2000
+    /// Upper bound of the exponential reconnect back-off. Default 500 ms: a bus back after a long
+    /// outage is found within half a second (a failed attempt on a local network costs little).
+    public var reconnectIntervalMaxMilliseconds: Int32 = 500
     /// TCP keepalive, so a silently dead peer is noticed. Default on.
     public var tcpKeepAlive: Bool = true
     /// Seconds of idleness before the first keepalive probe. Default 30.

@@ -61,8 +61,9 @@ public struct EdgeMirror: Sendable {
     /// How often a snapshot is asked for again and how much is held back.
     public struct Configuration: Sendable {
         /// Milliseconds before an edge whose snapshot has not come is asked again (on its next
-        /// hello). Default 1000.
-        public var requestIntervalMilliseconds: Int64 = 1000
+        /// hello): a request lost while the bus came back (sent before the edge subscribed again)
+        /// costs at most this and a hello interval. Default 500.
+        public var requestIntervalMilliseconds: Int64 = 500
         /// Facts held back per rebuilding edge before the oldest are dropped (a later snapshot
         /// covers them). Default 100,000.
         public var maxHeld = 100_000

@@ -79,8 +79,9 @@ import Testing
         var mirror = live()
         #expect(mirror.heard("edge-a", stream: LifeStamp(epoch: epoch, seq: 2), now: 0) == EdgeMirror.Step())
         #expect(mirror.heard("edge-a", stream: LifeStamp(epoch: epoch, seq: 3), now: 0).requests == ["edge-a"])
-        #expect(mirror.heard("edge-a", stream: LifeStamp(epoch: epoch, seq: 3), now: 500).requests.isEmpty)
-        #expect(mirror.heard("edge-a", stream: LifeStamp(epoch: epoch, seq: 3), now: 1000).requests == ["edge-a"],
+        let interval = EdgeMirror.Configuration().requestIntervalMilliseconds
+        #expect(mirror.heard("edge-a", stream: LifeStamp(epoch: epoch, seq: 3), now: interval - 1).requests.isEmpty)
+        #expect(mirror.heard("edge-a", stream: LifeStamp(epoch: epoch, seq: 3), now: interval).requests == ["edge-a"],
                 "asked again on a hello a request interval later")
     }
 
