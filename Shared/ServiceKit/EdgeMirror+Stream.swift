@@ -5,26 +5,32 @@ extension EdgeMirror {
     /// A `life` message at `now` (milliseconds).
     public mutating func receive(_ record: LifeRecord, now: Int64) -> Step {
         if case .snapshot(let sockets) = record.fact { return snapshot(sockets, of: record.edge, at: record.stamp, now: now) }
-        guard var part = parts[record.edge] else {
+        // Only the phase and the stamp are read, borrowed (`values[index]`): a copy of the part
+        // would share its sockets, and `apply` would then copy them all to change one.
+        guard let index = parts.index(forKey: record.edge) else {
             // First heard of in the middle of its stream: what came before is unknown.
             guard record.stamp.seq == 1 else { return rebuild(record.edge, holding: record, now: now) }
             parts[record.edge] = Part(phase: .live, stamp: record.stamp)
-            return step(apply(record))
+            let changes = apply(record)
+            return step(changes)
         }
-        switch part.phase {
+        let (phase, stamp) = (parts.values[index].phase, parts.values[index].stamp)
+        switch phase {
         case .live:
-            if record.stamp.epoch < part.stamp.epoch { return Step() }
-            if record.stamp.epoch == part.stamp.epoch, record.stamp.seq <= part.stamp.seq { return Step() }
-            guard record.stamp.epoch == part.stamp.epoch, record.stamp.seq == part.stamp.seq + 1 else {
+            if record.stamp.epoch < stamp.epoch { return Step() }
+            if record.stamp.epoch == stamp.epoch, record.stamp.seq <= stamp.seq { return Step() }
+            guard record.stamp.epoch == stamp.epoch, record.stamp.seq == stamp.seq + 1 else {
                 return rebuild(record.edge, holding: record, now: now)
             }
-            return step(apply(record))
+            // Applied first: `step(apply(record))` would take a copy of the mirror (for `step`)
+            // before `apply` changes it, and the change would then copy every socket.
+            let changes = apply(record)
+            return step(changes)
         case .rebuilding(let asked, var held):
-            guard record.stamp.epoch >= part.stamp.epoch else { return Step() }
+            guard record.stamp.epoch >= stamp.epoch else { return Step() }
             held.append(record)
             if held.count > configuration.maxHeld { held.removeFirst(held.count - configuration.maxHeld) }
-            part.phase = .rebuilding(asked: asked, held: held)
-            parts[record.edge] = part
+            parts[record.edge]?.phase = .rebuilding(asked: asked, held: held)
             return Step()
         case .gone:
             return rebuild(record.edge, holding: record, now: now)
@@ -112,12 +118,14 @@ extension EdgeMirror {
         return step(changes, cause: .rebuild, parts: [edge: Set(rebuilt.keys)])
     }
 
-    /// Applies a live fact to its edge's part and moves the part's stamp to it.
+    /// Applies a live fact to its edge's part, in place, and moves the part's stamp to it.
     mutating func apply(_ record: LifeRecord) -> [SocketChange] {
-        guard var part = parts[record.edge] else { return [] }
-        let changes = Self.changes(of: record.fact, edge: record.edge, in: &part.sockets)
-        part.stamp = record.stamp
-        parts[record.edge] = part
+        guard parts[record.edge] != nil else { return [] }
+        // Changed where it is: a local copy of the part would share its sockets, and changing
+        // them would copy them all (O(sockets) per fact).
+        let changes = Self.changes(of: record.fact, edge: record.edge,
+                                   in: &parts[record.edge, default: Part(phase: .live)].sockets)
+        parts[record.edge, default: Part(phase: .live)].stamp = record.stamp
         return changes
     }
 
