@@ -28,11 +28,10 @@ extension ConnectionDriver {
                 owner.authorize(namespace, auth: auth, on: self)
             case .connected(let namespace, let sid):
                 let admitted = authorizing.removeValue(forKey: namespace) ?? AuthorizedSocket()
-                members[namespace] = admitted
                 let limits = owner.hub.configuration.limits
-                budgets[namespace] = EventBudget(configuration: .init(perSecond: limits.eventsPerSecond,
-                                                                      burst: limits.eventBurst),
-                                                 now: owner.now.milliseconds)
+                let budget = EventBudget(configuration: .init(perSecond: limits.eventsPerSecond, burst: limits.eventBurst),
+                                         now: owner.now.milliseconds)
+                members[namespace] = Member(admitted: admitted, budget: budget)
                 owner.socketConnected(namespace, sid: sid, admitted: admitted, on: self)
             case .event(let namespace, let sid, let arguments, let attachments, let ackID):
                 guard spend(namespace, sid: sid, ackID: ackID) else { continue }
@@ -49,8 +48,7 @@ extension ConnectionDriver {
                 answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
             case .disconnected(let namespace, let sid, let reason):
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
-                budgets[namespace] = nil
-                let admitted = members.removeValue(forKey: namespace) ?? AuthorizedSocket()
+                let admitted = members.removeValue(forKey: namespace)?.admitted ?? AuthorizedSocket()
                 owner.socketDisconnected(sid: sid, reason: reason, admitted: admitted)
             case .closeConnection(let reason):
                 owner.hub.logger.info("closing a connection", metadata: ["sid": "\(sid)", "reason": "\(reason)"])
@@ -77,10 +75,8 @@ extension ConnectionDriver {
     /// Spends one of the socket's events; over its rate the event is refused: an ack it asked
     /// for is answered `{"error":"RATE_LIMITED"}`, and the first refusal of a socket is logged.
     private func spend(_ namespace: String, sid: String, ackID: Int64?) -> Bool {
-        guard var budget = budgets[namespace] else { return true }
-        let allowed = budget.spend(at: owner.now.milliseconds)
-        budgets[namespace] = budget
-        guard !allowed else { return true }
+        // Changed where it is kept (optional chaining on the subscript), not copied out and back.
+        guard let allowed = members[namespace]?.budget.spend(at: owner.now.milliseconds), !allowed else { return true }
         owner.hub.metrics.deliveryFailed("RATE_LIMITED")
         if rateLimited.insert(sid).inserted {
             owner.hub.logger.warning("socket over its event rate", metadata: ["sid": "\(sid)", "ns": "\(namespace)",

@@ -55,7 +55,7 @@ extension EdgeLoop {
         let auth = hub.configuration.namespaces(ofListener: driver.listener)[client]?.auth.rawValue
         let namespace = hub.configuration.busNamespace(client, ofListener: driver.listener)
         let header = hub.headers.event(Route(ns: namespace, event: name), sid: sid,
-                                       user: driver.members[client]?.identity, ack: ackID != nil,
+                                       user: driver.members[client]?.admitted.identity, ack: ackID != nil,
                                        ip: driver.address, auth: auth)
         hub.metrics.eventIn(name)
         let waiter = ClientEventWaiter(loop: handle, sid: sid, namespace: namespace, ackID: ackID, event: name,

@@ -8,6 +8,15 @@ struct AuthorizedSocket: Sendable {
     var auth: JSON?
 }
 
+/// A socket of a connection, as its ``ConnectionDriver`` keeps it (one dictionary entry per
+/// socket, so an idle connection holds one small table, not two).
+struct Member: Sendable {
+    /// Who it is and its handshake data.
+    var admitted: AuthorizedSocket
+    /// Its allowance of events (`limits.eventsPerSecond`).
+    var budget: EventBudget
+}
+
 /// A socket in a namespace, as its ``EdgeLoop`` indexes it: what instructions naming it reach.
 /// A class: a broadcast reads one per socket, and a reference is cheaper to take than a copy.
 final class SocketRecord {
