@@ -2,6 +2,7 @@
 ports, with their own data folder, and stops them at the end of each test."""
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -28,10 +29,26 @@ def bus_key(sock, key_file):
     sock.curve_serverkey = values["server"].encode()
 
 
+# Ports handed out in this run, so that no two processes are given the same one.
+_given_ports: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1, taken below the kernel's ephemeral range (32768-60999 on Linux):
+    a port the kernel picked with `bind(0)` may be taken a moment later as the local end of some
+    outgoing connection (a benchmark's thousands of clients, the tests' own) before the process it
+    was meant for binds it, and that process then fails with EADDRINUSE."""
+    while True:
+        port = random.randint(20000, 32000)
+        if port in _given_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given_ports.add(port)
+        return port
 
 
 class Proc:
