@@ -32,6 +32,20 @@ public struct Route: Codable, Sendable, Hashable, CustomStringConvertible {
     /// `ns event`, e.g. `/user call:initiate`; a request between services (namespace `""`)
     /// reads `bus isOnline`.
     public var description: String { "\(ns.isEmpty ? "bus" : ns) \(event)" }
+
+    /// The namespace of the HTTP routes of the app a socket namespace belongs to: `http` for a
+    /// client namespace of the edge's unnamed app (`/…`), `<app>:http` for a bus namespace of app
+    /// `<app>` (`<app>/…`, docs/edge.md "Apps"). An app's name has no `:` and a socket namespace
+    /// of an app has a `/`, so neither can be taken for the other.
+    public static func httpNamespace(of socketNamespace: String) -> String {
+        guard !socketNamespace.hasPrefix("/"), let slash = socketNamespace.firstIndex(of: "/") else { return "http" }
+        return socketNamespace[..<slash] + ":http"
+    }
+
+    /// `true` for a namespace of HTTP routes: `http` or `<app>:http`.
+    public static func isHTTPNamespace(_ ns: String) -> Bool {
+        ns == "http" || ns.hasSuffix(":http")
+    }
 }
 
 /// The kinds of fact an edge publishes on `life`.

@@ -28,10 +28,10 @@ public struct Event: Sendable {
 
     /// `true` when an anonymous socket's payload may say who is acting: the namespace's auth
     /// mode (header `auth`) is `none` or `optional`, as the contracts' own servers trust their
-    /// clients. Any other mode, none given, or an HTTP request (`ns: "http"`) trusts nothing;
+    /// clients. Any other mode, none given, or an HTTP request (`ns` `http` or `<app>:http`) trusts nothing;
     /// an identity always wins.
     public var trustsPayloadIdentity: Bool {
-        header.ns != "http" && (header.auth == "none" || header.auth == "optional")
+        !Route.isHTTPNamespace(header.ns ?? "") && (header.auth == "none" || header.auth == "optional")
     }
 
     /// An `ack` instruction answering this event with `args`, or nothing when no ack was asked.

@@ -45,7 +45,7 @@ public struct ServiceDefinition: Sendable {
     /// success shape the contracts' own handlers use (Chatto's `ack.success`, the audio rooms'
     /// `{success, error}`).
     public static let successAck: [JSON] = [["success": true]]
-    /// The automatic acknowledgement of an HTTP route (`ns: "http"`) that declares none:
+    /// The automatic acknowledgement of an HTTP route (`ns` `http` or `<app>:http`) that declares none:
     /// `{"status": 204}`, a response without a body.
     public static let noContentAck: [JSON] = [["status": 204]]
 
@@ -66,7 +66,7 @@ public struct ServiceDefinition: Sendable {
     {
         let route = Route(ns: ns, event: event)
         handlers[route] = handler
-        acks[route] = ack ?? (ns == "http" ? Self.noContentAck : Self.successAck)
+        acks[route] = ack ?? (Route.isHTTPNamespace(ns) ? Self.noContentAck : Self.successAck)
         if pure { pureRoutes.insert(route) } else { pureRoutes.remove(route) }
     }
 

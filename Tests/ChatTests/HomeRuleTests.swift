@@ -67,9 +67,13 @@ struct HomeRuleTests {
             #expect(errorCode(out) == nil, "auth \(auth)")
         }
         var header = BusHeader(type: .event, from: "edge-1")
-        header.ns = "http"
         header.auth = "none"
-        #expect(!Event(header: header, args: []).trustsPayloadIdentity)
+        for ns in ["http", "zizany:http"] {
+            header.ns = ns
+            #expect(!Event(header: header, args: []).trustsPayloadIdentity, "\(ns)")
+        }
+        header.ns = "homeassistant/"
+        #expect(Event(header: header, args: []).trustsPayloadIdentity)
         header.ns = "/"
         header.auth = nil
         #expect(!Event(header: header, args: []).trustsPayloadIdentity)

@@ -1,5 +1,6 @@
 @testable import Chat
 import Contracts
+@testable import ServiceKit
 import Testing
 
 @Suite("Zizany: message history over HTTP, seeded memberships")
@@ -31,6 +32,20 @@ struct ZizanyHistoryTests {
         let first = try #require(older?["body"]?["messages"]?[0])
         #expect(first == ["id": 1, "channel_id": 10, "content": "m1", "created_at": "2026-02-02T12:00:00.001Z",
                           "updated_at": "2026-02-02T12:00:00.001Z", "user": ["id": 1, "username": "Amir"]])
+    }
+
+    @Test("the route is announced on the HTTP namespace of each Zizany namespace, with its failure body")
+    func announcedPerApp() {
+        let definition = ChatService.definition()
+        for ns in ["http", "zizany:http"] {
+            #expect(definition.handlers[Route(ns: ns, event: ZizanyChat.historyRoute)] != nil, "\(ns)")
+            #expect(definition.failures.contains { $0.ns == ns && $0.event == ZizanyChat.historyRoute && $0.body != nil })
+        }
+        for ns in ["chatto:http", "homeassistant:http", "zizany/http"] {
+            #expect(definition.handlers[Route(ns: ns, event: ZizanyChat.historyRoute)] == nil, "\(ns)")
+        }
+        let onlyApp = ChatService.definition(.init(zizany: ["zizany/"], chatto: [], home: []))
+        #expect(onlyApp.routes.filter { Route.isHTTPNamespace($0.ns) } == [Route(ns: "zizany:http", event: ZizanyChat.historyRoute)])
     }
 
     @Test("refusals: anonymous 401, bad query 400, missing channel 404, not a member 403")

@@ -56,9 +56,9 @@ final class FakeBus: EdgeBusPort {
         life.publishSnapshot(sockets, stamp: stamp, re: re) { envelope in state.withLock { $0.published.append(envelope) } }
     }
 
-    func matchHTTP(method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match? {
+    func matchHTTP(in namespace: String, method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match? {
         let table = state.withLock { $0.routes }
-        return try table.match(method: method, path: path)
+        return try table.match(in: namespace, method: method, path: path)
     }
 
     func failureShape(for route: Route) -> FailureShape? {
@@ -77,10 +77,11 @@ final class FakeBus: EdgeBusPort {
         state.withLock { _ = $0.unknown.insert(route) }
     }
 
-    /// Announces HTTP routes (`GET /api/x/:id`) as the service `service` would in its hello.
-    func announceHTTP(_ routes: String..., service: String = "chat") {
+    /// Announces HTTP routes (`GET /api/x/:id`) on HTTP namespace `namespace` as the service
+    /// `service` would in its hello.
+    func announceHTTP(_ routes: String..., in namespace: String = "http", service: String = "chat") {
         state.withLock { state in
-            for route in routes { state.routes.announce(route, service: service) }
+            for route in routes { state.routes.announce(route, in: namespace, service: service) }
         }
     }
 

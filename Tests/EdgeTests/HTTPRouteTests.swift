@@ -9,7 +9,7 @@ import Testing
     func table(_ routes: String...) -> HTTPRouteTable {
         var table = HTTPRouteTable()
         for route in routes {
-            let announced = table.announce(route, service: "chat")
+            let announced = table.announce(route, in: "http", service: "chat")
             #expect(announced)
         }
         return table
@@ -26,47 +26,62 @@ import Testing
     func notARoute(_ text: String) {
         #expect(HTTPRoute(text) == nil)
         var table = HTTPRouteTable()
-        let announced = table.announce(text, service: "chat")
+        let announced = table.announce(text, in: "http", service: "chat")
         #expect(!announced)
     }
 
     @Test func parametersMatchOneNonEmptySegment() throws {
         let routes = table("GET /api/channels/:id/messages")
-        let match = try #require(try routes.match(method: "GET", path: "/api/channels/12/messages"))
+        let match = try #require(try routes.match(in: "http", method: "GET", path: "/api/channels/12/messages"))
         #expect(match.parameters == ["id": "12"])
         #expect(match.service == "chat")
         #expect(match.route.text == "GET /api/channels/:id/messages")
         for path in ["/api/channels//messages", "/api/channels/12", "/api/channels/12/messages/",
                      "/api/channels/1/2/messages", "api/channels/12/messages", "/API/channels/12/messages"] {
-            #expect(try routes.match(method: "GET", path: path) == nil, "\(path)")
+            #expect(try routes.match(in: "http", method: "GET", path: path) == nil, "\(path)")
         }
-        #expect(try routes.match(method: "POST", path: "/api/channels/12/messages") == nil)
+        #expect(try routes.match(in: "http", method: "POST", path: "/api/channels/12/messages") == nil)
     }
 
     @Test func literalSegmentsBeatParametersWhateverTheOrder() throws {
         for routes in [table("GET /api/:a/x", "GET /api/me/:b", "GET /api/me/x"),
                        table("GET /api/me/x", "GET /api/me/:b", "GET /api/:a/x")] {
-            #expect(try routes.match(method: "GET", path: "/api/me/x")?.route.text == "GET /api/me/x")
-            #expect(try routes.match(method: "GET", path: "/api/me/y")?.route.text == "GET /api/me/:b")
-            #expect(try routes.match(method: "GET", path: "/api/you/x")?.route.text == "GET /api/:a/x")
+            #expect(try routes.match(in: "http", method: "GET", path: "/api/me/x")?.route.text == "GET /api/me/x")
+            #expect(try routes.match(in: "http", method: "GET", path: "/api/me/y")?.route.text == "GET /api/me/:b")
+            #expect(try routes.match(in: "http", method: "GET", path: "/api/you/x")?.route.text == "GET /api/:a/x")
         }
         // The first segment that differs decides: `/api/me/:b` beats `/api/:a/x` on `/api/me/x`.
         let two = table("GET /api/:a/x", "GET /api/me/:b")
-        #expect(try two.match(method: "GET", path: "/api/me/x")?.route.text == "GET /api/me/:b")
+        #expect(try two.match(in: "http", method: "GET", path: "/api/me/x")?.route.text == "GET /api/me/:b")
     }
 
     @Test func segmentsArePercentDecodedAfterSplitting() throws {
         let routes = table("GET /api/echo/:word", "GET /api/caf\u{e9}")
-        #expect(try routes.match(method: "GET", path: "/api/echo/a%20b")?.parameters == ["word": "a b"])
-        #expect(try routes.match(method: "GET", path: "/api/echo/a%2Fb")?.parameters == ["word": "a/b"])
-        #expect(try routes.match(method: "GET", path: "/api/caf%C3%A9")?.route.text == "GET /api/caf\u{e9}")
-        #expect(throws: HTTPRequestError.badRequest) { try routes.match(method: "GET", path: "/api/echo/%zz") }
+        #expect(try routes.match(in: "http", method: "GET", path: "/api/echo/a%20b")?.parameters == ["word": "a b"])
+        #expect(try routes.match(in: "http", method: "GET", path: "/api/echo/a%2Fb")?.parameters == ["word": "a/b"])
+        #expect(try routes.match(in: "http", method: "GET", path: "/api/caf%C3%A9")?.route.text == "GET /api/caf\u{e9}")
+        #expect(throws: HTTPRequestError.badRequest) { try routes.match(in: "http", method: "GET", path: "/api/echo/%zz") }
+    }
+
+    @Test func eachAppHasItsOwnRoutes() throws {
+        var routes = table("GET /api/channels/:id/messages")
+        routes.announce("GET /api/rooms", in: "chatto:http", service: "chat")
+        #expect(try routes.match(in: "zizany:http", method: "GET", path: "/api/channels/1/messages") == nil)
+        #expect(try routes.match(in: "chatto:http", method: "GET", path: "/api/channels/1/messages") == nil)
+        #expect(try routes.match(in: "chatto:http", method: "GET", path: "/api/rooms")?.route.text == "GET /api/rooms")
+        #expect(try routes.match(in: "http", method: "GET", path: "/api/rooms") == nil)
+        #expect(Route.httpNamespace(of: "/") == "http")
+        #expect(Route.httpNamespace(of: "/user") == "http")
+        #expect(Route.httpNamespace(of: "zizany/") == "zizany:http")
+        #expect(Route.httpNamespace(of: "telecaller/user") == "telecaller:http")
+        #expect(Route.isHTTPNamespace("http") && Route.isHTTPNamespace("zizany:http"))
+        #expect(!Route.isHTTPNamespace("/http") && !Route.isHTTPNamespace("zizany/http") && !Route.isHTTPNamespace(""))
     }
 
     @Test func theServiceHeardLastWins() throws {
         var routes = table("GET /x")
-        routes.announce("GET /x", service: "other")
-        #expect(try routes.match(method: "GET", path: "/x")?.service == "other")
+        routes.announce("GET /x", in: "http", service: "other")
+        #expect(try routes.match(in: "http", method: "GET", path: "/x")?.service == "other")
     }
 
     @Test func queriesAreDecodedAndTheLastRepeatWins() throws {

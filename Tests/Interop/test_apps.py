@@ -3,9 +3,12 @@ deploy/run's configuration, deploy/edge.contracts.json (only its ports made free
 secrets and session store): each contract on its own strict listener, as its own app. Real bus,
 presence and chat (seeded with `switchboard seed`), python-socketio clients of every contract doing
 their contract's traffic; no client receives an event of another contract, `user:getRoom` never
-answers a Chatto room, and Zizany refuses a connection without a session."""
+answers a Chatto room, Zizany refuses a connection without a session, and Zizany's REST history
+answers on Zizany's listener alone."""
 import json
 import time
+
+import requests
 
 from chat_helpers import CHATTO_ROOM, SESSIONS, cookie, seed, settle, start_chat
 from conftest import ROOT, free_port
@@ -132,6 +135,17 @@ def test_the_seed_contracts_on_one_edge_never_see_each_other(cluster):
         assert alice.call("user:getRoom", {"userId": 1}) == ({"error": "UNKNOWN_EVENT"},)
         assert home_1.call("create room", {"name": "Leak"}) == ({"error": "UNKNOWN_EVENT"},)
         assert audio.call("message:create", {"channelId": 10, "content": "x"}) == ({"error": "UNKNOWN_EVENT"},)
+
+        # Zizany's REST history is an HTTP route of app zizany: served on Zizany's listener only.
+        history = "/api/channels/10/messages"
+        page = requests.get(edges["zizany"].url + history, headers={"Cookie": cookie(1)}, timeout=20)
+        assert page.status_code == 200, page.text
+        assert [m["content"] for m in page.json()["messages"]] == ["Hello"]
+        # (The telecaller's listener names no app: the unnamed app's `http` routes, which chat
+        # also serves by default as it serves `/`, answer there.)
+        for app in ("chatto", "homeassistant", "audio"):
+            elsewhere = requests.get(edges[app].url + history, headers={"Cookie": cookie(1)}, timeout=20)
+            assert elsewhere.status_code == 404, f"{app}: {elsewhere.status_code} {elsewhere.text}"
 
         settle(seconds=1.0)
         for app, connected in clients.items():

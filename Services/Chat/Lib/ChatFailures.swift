@@ -43,6 +43,8 @@ enum ChatFailures {
         for ns in namespaces.home {
             for event in homeEvents { definition.onFailure(ns, event, ack: homeAck, emit: homeEmit) }
         }
-        definition.onFailure("http", ZizanyChat.historyRoute, body: zizanyBody)
+        for ns in Set(namespaces.zizany.map(Route.httpNamespace(of:))) {
+            definition.onFailure(ns, ZizanyChat.historyRoute, body: zizanyBody)
+        }
     }
 }

@@ -54,7 +54,9 @@ public enum ChatService {
         for ns in configuration.zizany { ZizanyChat.register(&definition, ns: ns) }
         for ns in configuration.chatto { ChattoChat.register(&definition, ns: ns) }
         for ns in configuration.home { HomeChat.register(&definition, ns: ns) }
-        ZizanyChat.registerHistory(&definition)
+        for ns in Set(configuration.zizany.map(Route.httpNamespace(of:))) {
+            ZizanyChat.registerHistory(&definition, ns: ns)
+        }
         ChatFailures.declare(in: &definition, configuration)
         ChattoChat.registerSockets(&definition)
         definition.on(seedRoute.ns, seedRoute.event) { event, context in

@@ -4,16 +4,20 @@ import ServiceKit
 
 extension ZizanyChat {
     /// The HTTP route of the message history (seed 001: "Message history is loaded via REST"),
-    /// announced as `("http", "GET /api/channels/:id/messages")` and answered through the edge.
+    /// announced as `("http", "GET /api/channels/:id/messages")` (`zizany:http` for the edge's app
+    /// `zizany`) and answered through the edge.
     static let historyRoute = "GET /api/channels/:id/messages"
     /// Messages per page when the request names no `limit`.
     static let defaultHistoryLimit = 50
     /// The largest `limit` accepted.
     static let maxHistoryLimit = 200
 
-    /// Registers the history route.
-    static func registerHistory(_ definition: inout ServiceDefinition) {
-        definition.on("http", historyRoute, pure: true) { event, context in try await history(event, context) }
+    /// Registers the history route on HTTP namespace `ns` (`http`, or `<app>:http`:
+    /// ``Contracts/Route/httpNamespace(of:)`` of a Zizany namespace).
+    static func registerHistory(_ definition: inout ServiceDefinition, ns: String) {
+        definition.on(ns, historyRoute, pure: true) { event, context in
+            try await history(event, context)
+        }
     }
 
     /// `GET /api/channels/{id}/messages?before=&limit=`: the newest `limit` messages with an id

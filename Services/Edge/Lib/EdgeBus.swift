@@ -75,10 +75,10 @@ final class EdgeBus: EdgeBusPort {
         await client.shutdown()
     }
 
-    /// The best HTTP route for a request (see ``HTTPRouteTable/match(method:path:)``).
-    func matchHTTP(method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match? {
+    /// The best HTTP route for a request (see ``HTTPRouteTable/match(in:method:path:)``).
+    func matchHTTP(in namespace: String, method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match? {
         let table = httpRoutes.withLock { $0.table }
-        return try table.match(method: method, path: path)
+        return try table.match(in: namespace, method: method, path: path)
     }
 
     /// What services declared their failed events get (``FailureShapeTable/shape(for:)``).
@@ -90,10 +90,10 @@ final class EdgeBus: EdgeBusPort {
     private func noteHTTPRoutes(_ envelope: Envelope) {
         guard let hello = try? envelope.decodeBody(as: Hello.self), hello.ready else { return }
         if let failures = hello.failures, !failures.isEmpty { failureShapes.withLock { $0.note(failures) } }
-        let routes = hello.handles.filter { $0.ns == HTTPRoute.namespace }
+        let routes = hello.handles.filter { Route.isHTTPNamespace($0.ns) }
         guard !routes.isEmpty else { return }
         let unreadable = httpRoutes.withLock { state in
-            routes.filter { !state.table.announce($0.event, service: hello.service) }
+            routes.filter { !state.table.announce($0.event, in: $0.ns, service: hello.service) }
                 .filter { state.unreadable.insert($0.event).inserted }
         }
         for route in unreadable {

@@ -37,6 +37,7 @@ protocol EdgeBusPort: Sendable {
     /// (``FailureShapeTable/shape(for:)``); `nil`: the edge's default.
     func failureShape(for route: Route) -> FailureShape?
 
-    /// The best HTTP route services announced for a request (``HTTPRouteTable/match(method:path:)``).
-    func matchHTTP(method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match?
+    /// The best HTTP route services announced on HTTP namespace `namespace` for a request
+    /// (``HTTPRouteTable/match(in:method:path:)``).
+    func matchHTTP(in namespace: String, method: String, path: String) throws(HTTPRequestError) -> HTTPRouteTable.Match?
 }

@@ -6,17 +6,19 @@ import NIOCore
 typealias HTTPRouteResponder = (HTTPRouteResponse) -> Void
 
 extension EdgeLoop {
-    /// Serves a plain HTTP request from the routes services announced (`ns: "http"`): matched,
+    /// Serves a plain HTTP request from the routes services announced on its listener's HTTP
+    /// namespace (`http`, or `<app>:http` for a listener of an app): matched,
     /// checked, authenticated, then published as the event `<METHOD> <pattern>` to the service,
     /// whose reply's `ack` becomes the response. Everything the edge refuses itself is answered
     /// without publishing anything.
     func serveHTTP(_ incoming: HTTPIncoming, respond: @escaping HTTPRouteResponder) {
         let (path, queryText) = HTTPRouteRequest.split(target: incoming.target)
+        let namespace = incoming.namespace
         let match: HTTPRouteTable.Match
         let request: HTTPRouteRequest
         do {
-            guard let found = try hub.bus.matchHTTP(method: incoming.method, path: path) else {
-                finishHTTP(.notFound, route: "none", respond: respond)
+            guard let found = try hub.bus.matchHTTP(in: namespace, method: incoming.method, path: path) else {
+                finishHTTP(.notFound, route: Route(ns: namespace, event: "none"), respond: respond)
                 return
             }
             match = found
@@ -25,10 +27,10 @@ extension EdgeLoop {
                                        body: try HTTPRouteRequest.parseBody(incoming.body, contentType: incoming.contentType,
                                                                             maxPayload: hub.configuration.maxPayload))
         } catch {
-            finishHTTP(HTTPRouteResponse(error), route: "none", respond: respond)
+            finishHTTP(HTTPRouteResponse(error), route: Route(ns: namespace, event: "none"), respond: respond)
             return
         }
-        let route = match.route
+        let route = Route(ns: namespace, event: match.route.text)
         let responder = NIOLoopBound(respond, eventLoop: eventLoop)
         guard hub.authorizer.sendsCredential(cookie: incoming.cookie, authorization: incoming.authorization) else {
             publishHTTP(request, route: route, caller: .init(identity: nil, mode: .none), address: incoming.address,
@@ -44,21 +46,22 @@ extension EdgeLoop {
                 case .success(let caller):
                     edge.publishHTTP(request, route: route, caller: caller, address: incoming.address, respond: responder)
                 case .failure:
-                    edge.finishHTTP(.unauthorized, route: route.text, respond: responder.value)
+                    edge.finishHTTP(.unauthorized, route: route, respond: responder.value)
                 }
             }
         }
     }
 
-    /// Publishes an authenticated request as an event for the service of `route`
-    /// (`sid: "http-<random>"`, `ack: true`, `auth`: how the caller was authenticated).
-    private func publishHTTP(_ request: HTTPRouteRequest, route: HTTPRoute, caller: Authorizer.HTTPCaller,
+    /// Publishes an authenticated request as an event for the service of `route` (its HTTP
+    /// namespace and announced text; `sid: "http-<random>"`, `ack: true`, `auth`: how the caller
+    /// was authenticated).
+    private func publishHTTP(_ request: HTTPRouteRequest, route: Route, caller: Authorizer.HTTPCaller,
                              address: String, respond: NIOLoopBound<HTTPRouteResponder>)
     {
-        let header = hub.headers.event(Route(ns: HTTPRoute.namespace, event: route.text), sid: "http-" + SocketID.make(),
+        let header = hub.headers.event(route, sid: "http-" + SocketID.make(),
                                        user: caller.identity, ack: true, ip: address, auth: caller.mode.rawValue)
-        hub.metrics.eventIn(route.text)
-        let waiter = HTTPWaiter(loop: handle, route: route.text, started: .now(), respond: respond)
+        hub.metrics.eventIn(route.event)
+        let waiter = HTTPWaiter(loop: handle, namespace: route.ns, route: route.event, started: .now(), respond: respond)
         hub.send(header, arguments: request.arguments, request: .http(waiter))
     }
 
@@ -84,7 +87,7 @@ extension EdgeLoop {
             hub.metrics.deliveryFailed(failure.code)
             response = HTTPRouteResponse(failure)
         }
-        finishHTTP(response, route: waiter.route, respond: waiter.respond.value)
+        finishHTTP(response, route: Route(ns: waiter.namespace, event: waiter.route), respond: waiter.respond.value)
     }
 
     private func logUnusableReply(route: String, from: String?, error: String?) {
@@ -94,15 +97,14 @@ extension EdgeLoop {
     }
 
     /// Sends `response`; one the edge wrote itself takes the body its route's service declared
-    /// for failures (``FailureShape/body``), if any.
-    private func finishHTTP(_ response: HTTPRouteResponse, route: String, respond: HTTPRouteResponder) {
+    /// for failures (``FailureShape/body``), if any. `route`: the HTTP namespace and the announced
+    /// route (`none` when no route matched).
+    private func finishHTTP(_ response: HTTPRouteResponse, route: Route, respond: HTTPRouteResponder) {
         var response = response
-        if let code = response.code,
-           let body = hub.bus.failureShape(for: Route(ns: HTTPRoute.namespace, event: route))?.body
-        {
-            response.body = FailureShape.fill(body, code: code, event: route, now: Clock.millisecondsSinceEpoch()).jsonText
+        if let code = response.code, let body = hub.bus.failureShape(for: route)?.body {
+            response.body = FailureShape.fill(body, code: code, event: route.event, now: Clock.millisecondsSinceEpoch()).jsonText
         }
-        hub.metrics.httpRequest(route: route, status: response.status)
+        hub.metrics.httpRequest(route: route.event, status: response.status)
         respond(response)
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import EngineIO
 import Foundation
 import NIOCore
@@ -144,7 +145,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                     cookie: head.headers.first(name: "cookie"),
                                     authorization: head.headers.first(name: "authorization"),
                                     contentType: head.headers.first(name: "content-type"),
-                                    address: Self.address(of: context.channel), body: body)
+                                    address: Self.address(of: context.channel),
+                                    namespace: Route.httpNamespace(of: edge.hub.configuration.busNamespace("/", ofListener: listener)),
+                                    body: body)
         let origin = head.headers.first(name: "origin")
         var answered = false
         edge.serveHTTP(incoming) { [weak self] response in

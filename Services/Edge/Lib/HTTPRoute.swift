@@ -1,7 +1,8 @@
+import Contracts
 import Foundation
 
-/// An HTTP route a service announced in its hello as `{"ns": "http", "event": "<METHOD> <pattern>"}`,
-/// e.g. `GET /api/channels/:id/messages`. A pattern segment starting with `:` matches exactly one
+/// An HTTP route a service announced in its hello as `{"ns": "http", "event": "<METHOD> <pattern>"}`
+/// (`ns` `<app>:http` for a listener of app `<app>`), e.g. `GET /api/channels/:id/messages`. A pattern segment starting with `:` matches exactly one
 /// non-empty path segment and names it; every other segment must equal the path's (after
 /// percent-decoding). A plain value: matching needs no NIO and no bus.
 struct HTTPRoute: Sendable, Hashable {
@@ -12,10 +13,6 @@ struct HTTPRoute: Sendable, Hashable {
         /// Matches any one non-empty segment, named so.
         case parameter(String)
     }
-
-    /// The pseudo-namespace of HTTP routes in hello and in the event header. No Socket.IO
-    /// namespace can be it: those all start with `/`.
-    static let namespace = "http"
 
     /// The announced text, e.g. `GET /api/channels/:id/messages` (the event header's `event`).
     let text: String
@@ -76,7 +73,8 @@ struct HTTPRoute: Sendable, Hashable {
 }
 
 /// The HTTP routes heard in hellos, with the service that announced each: what the edge
-/// matches a plain HTTP request against. As with events, a route stays after its service is
+/// matches a plain HTTP request against. Routes are kept per HTTP namespace (`http`, or
+/// `<app>:http`: ``Contracts/Route/httpNamespace(of:)``), so each app has its own. As with events, a route stays after its service is
 /// gone (requests then wait for it within the delivery bound) and the service heard last wins.
 struct HTTPRouteTable: Sendable {
     /// A matched request: the route, its service and the path's parameters.
@@ -89,24 +87,25 @@ struct HTTPRouteTable: Sendable {
         var parameters: [String: String]
     }
 
-    /// Routes by their announced text.
-    private(set) var routes: [String: (route: HTTPRoute, service: String)] = [:]
+    /// Routes by their HTTP namespace and announced text.
+    private(set) var routes: [Route: (route: HTTPRoute, service: String)] = [:]
 
     /// An empty table.
     init() {}
 
-    /// Records `text` as announced by `service`. Returns `false` when the text is not a route.
+    /// Records `text` as announced by `service` on HTTP namespace `namespace`. Returns `false`
+    /// when the text is not a route.
     @discardableResult
-    mutating func announce(_ text: String, service: String) -> Bool {
+    mutating func announce(_ text: String, in namespace: String, service: String) -> Bool {
         guard let route = HTTPRoute(text) else { return false }
-        routes[text] = (route, service)
+        routes[Route(ns: namespace, event: text)] = (route, service)
         return true
     }
 
-    /// The best route for `method` and `path` (the request target without its query), or `nil`
-    /// when none matches. Throws ``HTTPRequestError/badRequest`` when the path's percent-encoding
-    /// is broken.
-    func match(method: String, path: String) throws(HTTPRequestError) -> Match? {
+    /// The best route of HTTP namespace `namespace` for `method` and `path` (the request target
+    /// without its query), or `nil` when none matches. Throws ``HTTPRequestError/badRequest``
+    /// when the path's percent-encoding is broken.
+    func match(in namespace: String, method: String, path: String) throws(HTTPRequestError) -> Match? {
         guard path.hasPrefix("/") else { return nil }
         var segments: [String] = []
         for piece in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
@@ -114,7 +113,7 @@ struct HTTPRouteTable: Sendable {
             segments.append(decoded)
         }
         var best: Match?
-        for (route, service) in routes.values {
+        for (key, (route, service)) in routes where key.ns == namespace {
             guard let parameters = route.match(method: method, segments: segments) else { continue }
             if let current = best, !route.precedes(current.route) { continue }
             best = Match(route: route, service: service, parameters: parameters)

@@ -27,6 +27,8 @@ struct HTTPIncoming: Sendable {
     var contentType: String?
     /// The client's address.
     var address: String
+    /// The HTTP namespace of the listener's app (`http`, or `<app>:http`), whose routes serve it.
+    var namespace: String
     /// The body, up to one byte past `maxPayload`.
     var body: [UInt8]
 }

@@ -51,6 +51,8 @@ struct ClientEventWaiter: Sendable {
 struct HTTPWaiter: Sendable {
     /// The loop of the HTTP connection.
     let loop: LoopHandle
+    /// The HTTP namespace of the request's listener (`http` or `<app>:http`).
+    let namespace: String
     /// The announced route, for the metrics.
     let route: String
     /// When it was published, for the round-trip histogram.
