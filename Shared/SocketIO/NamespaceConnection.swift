@@ -6,8 +6,10 @@ public struct NamespaceConnection: Sendable, Hashable {
     public let namespace: String
     /// The socket id given when the CONNECT was accepted.
     public let sid: String
-    /// The next id for a server emit that expects an ack.
-    public private(set) var nextAckID: Int64 = 0
+    /// The next id for a server emit that expects an ack: numbered per socket from 1, as the
+    /// socket.io-protocol suite's acknowledgement cases expect (Node numbers per namespace from
+    /// 0; a client only sends the id back, so either is correct on the wire).
+    public private(set) var nextAckID: Int64 = 1
     /// Server emits waiting for the client's ack, with their deadlines (`nil`: no limit).
     public private(set) var pendingAcks: [Int64: EngineTime?] = [:]
     /// Client events carrying an ack id the server has not answered yet.

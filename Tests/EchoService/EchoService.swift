@@ -15,7 +15,9 @@ import ServiceKit
 /// - `/ join {"room": …}` → the sender joins the room.
 /// - `/ fail` → the handler throws (the reply carries `INTERNAL_ERROR`).
 /// - `/ message …args` → the event `message-back` with them to the sender; `/ message-with-ack …args`
-///   → an ack with them (binary attachments included): the socket.io-protocol suite's test server.
+///   → an ack with them (binary attachments included); `/ emit-with-ack …args` → the same event back to
+///   the sender asking for its ack, whose arguments come back as `emit-with-ack` again (the answer
+///   arrives as `/ emit-with-ack:answer`): the socket.io-protocol suite's test server.
 /// - With `greets` (`ECHO_GREETS=1`), every socket that joins `/` or `/custom` gets the event `auth`
 ///   with its CONNECT payload (`{}` when it sent none), as the suite's server emits
 ///   `socket.handshake.auth` on connection.
@@ -65,6 +67,18 @@ enum EchoService {
         definition.on("/", "message-with-ack", pure: true) { event, context in
             for attachment in event.attachments { _ = context.attach(attachment) }
             return event.acknowledge(event.args)
+        }
+        definition.on("/", "emit-with-ack", pure: true) { event, context in
+            for attachment in event.attachments { _ = context.attach(attachment) }
+            guard let sid = event.sid else { return [] }
+            return [.emit(Emit(ns: event.route.ns, event: "emit-with-ack", args: event.args, to: Audience(sids: [sid]),
+                               ack: EmitAck(event: "emit-with-ack:answer")))]
+        }
+        definition.on("/", "emit-with-ack:answer", pure: true) { event, context in
+            for attachment in event.attachments { _ = context.attach(attachment) }
+            guard let sid = event.sid, let answer = event.args.first, answer["ok"] == true else { return [] }
+            return [.emit(Emit(ns: event.route.ns, event: "emit-with-ack", args: answer["args"]?.arrayValue ?? [],
+                               to: Audience(sids: [sid])))]
         }
         definition.on("engine.io", "message", pure: true) { event, context in
             for attachment in event.attachments { _ = context.attach(attachment) }

@@ -1,10 +1,12 @@
 """socket.io's official protocol test suite (socketio/socket.io-protocol, test-suite/test-suite.js,
 EIO=4: the 31 cases of its copy there and "should close the connection if no handshake is
-received" of newer copies, 32), each case written again here on raw HTTP and WebSocket frames against
+received" of newer copies, 32, and the two "acknowledgements" cases of the newest copies, 34),
+each case written again here on raw HTTP and WebSocket frames against
 deploy/edge.test.json itself (ping 300/200 ms, connect timeout 1 s, `/` and `/custom` with no
 auth) and the echo service with ECHO_GREETS=1, which plays the suite's test server: it emits
 `auth` with `socket.handshake.auth` to every socket of `/` and `/custom`, answers `message` with
-`message-back` and acks `message-with-ack` with its arguments.
+`message-back`, acks `message-with-ack` with its arguments, and emits `emit-with-ack` back asking
+for an ack whose arguments it emits again.
 
 The suite's Engine.IO half runs the case functions of test_edge_engineio_suite.py at
 `/socket.io/` (`echo=False`: no plain echo there; a Socket.IO CONNECT proves an upgraded
@@ -45,17 +47,17 @@ cannot end the connection in their third round on a slow machine).
 | 30 | Socket.IO > message > should close the connection upon invalid format (unknown packet type) | `invalid_unknown_packet_type` |
 | 31 | Socket.IO > message > should close the connection upon invalid format (invalid payload format) | `invalid_payload_format` |
 | 32 | Socket.IO > message > should close the connection upon invalid format (invalid ack id) | `invalid_ack_id` |
+| 33 | Socket.IO > acknowledgements > should emit with an ack expectation | `ack_expectation` |
+| 34 | Socket.IO > acknowledgements > should emit with a binary ack expectation | `binary_ack_expectation` |
 
-All 32 pass. Earlier copies of the suite differ in details this file covers both ways: "should
+All 34 pass. Earlier copies of the suite differ in details this file covers both ways: "should
 disconnect from the main namespace" waits for the connection to close (a client that never pongs)
 in older copies and for the next ping in newer ones; the message cases with attachments carry a
-`1` before the placeholders in newer copies (used here). Some copies (Totodore/socket.io-protocol,
-from socketioxide's author, and Automattic/socket.io-protocol 91989bb) add an "acknowledgements"
-block, "should emit with an ack expectation" and "should emit with a binary ack expectation": the
-server emits `emit-with-ack` asking for an ack whose id must be 1, then emits the client's answer
-back. They are not in the 32 and not mirrored: the echo service has no `emit-with-ack`, and the
-edge's first ack id on a socket is 0, where Node's is its namespace's counter (`nsp._ids++`, 0 on
-a fresh server) and socketioxide's is 1.
+`1` before the placeholders in newer copies (used here). The newest copies (Automattic/socket.io-protocol 91989bb, and
+Totodore/socket.io-protocol from socketioxide's author) add the "acknowledgements" cases, 33 and
+34: the server emits `emit-with-ack` asking for an ack whose id must be 1 on a fresh socket, so
+the edge numbers its server acks per socket from 1 (Node's counter is per namespace from 0; a
+client only sends the id back).
 
 The two "with a payload" cases are issue 14's part 1: the CONNECT payload reaches the service as
 the client sent it, token included, on a namespace whose edge takes no credential from it."""
@@ -104,13 +106,15 @@ def closes_on(edge, frame):
     ws.close()
 
 
-def exchange(edge, frames, expected):
+def exchange(edge, frames, expected, *more):
     """Sends `frames` (str as text, bytes as binary) on a joined socket; the next messages are
-    `expected`."""
+    `expected`; then the same for each further pair of `more` (frames, expected, frames, ...)."""
     ws = joined(edge)
-    for frame in frames:
-        ws.send_binary(frame) if isinstance(frame, bytes) else ws.send(frame)
-    assert [ws.next() for _ in expected] == expected
+    steps = [frames, expected, *more]
+    for frames, expected in zip(steps[::2], steps[1::2]):
+        for frame in frames:
+            ws.send_binary(frame) if isinstance(frame, bytes) else ws.send(frame)
+        assert [ws.next() for _ in expected] == expected
     ws.close()
 
 
@@ -205,6 +209,20 @@ def message_binary_with_ack(edge):
              ["462-789[1," + PLACEHOLDERS_TWO + "]", bytes([1, 2, 3]), bytes([4, 5, 6])])
 
 
+# --- acknowledgements --------------------------------------------------------------------------
+
+def ack_expectation(edge):
+    exchange(edge, ['42["emit-with-ack",1,"2",{"3":[true]}]'], ['421["emit-with-ack",1,"2",{"3":[true]}]'],
+             ['431[1,"2",{"3":[true]}]'], ['42["emit-with-ack",1,"2",{"3":[true]}]'])
+
+
+def binary_ack_expectation(edge):
+    data = PLACEHOLDERS_TWO + ',"test"'
+    binaries = [bytes([1, 2, 3]), bytes([4, 5, 6])]
+    exchange(edge, ['452-["emit-with-ack",1,' + data + "]", *binaries], ['452-1["emit-with-ack",1,' + data + "]", *binaries],
+             ["462-1[1," + data + "]", *binaries], ['452-["emit-with-ack",1,' + data + "]", *binaries])
+
+
 def invalid_unknown_packet_type(edge):
     closes_on(edge, "4abc")
 
@@ -220,6 +238,7 @@ def invalid_ack_id(edge):
 CONNECT = [connect_main, connect_main_with_payload, connect_custom, connect_custom_with_payload,
            connect_unknown_namespace, connect_invalid_handshake, connect_never_sent]
 DISCONNECT = [disconnect_main, disconnect_custom]
+ACKNOWLEDGEMENTS = [ack_expectation, binary_ack_expectation]
 MESSAGE = [message_plain, message_binary, message_with_ack, message_binary_with_ack,
            invalid_unknown_packet_type, invalid_payload_format, invalid_ack_id]
 
@@ -231,4 +250,4 @@ def test_the_suites_engineio_cases_at_the_socketio_path(cluster):
 
 def test_the_suites_socketio_cases(cluster):
     edge = start_suite_stack(cluster)
-    run_cases(edge, CONNECT + DISCONNECT + MESSAGE)
+    run_cases(edge, CONNECT + DISCONNECT + ACKNOWLEDGEMENTS + MESSAGE)

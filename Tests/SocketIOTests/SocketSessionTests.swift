@@ -82,15 +82,15 @@ extension SocketAction {
         let emit = SocketEvent.emit(namespace: "/", arguments: ["q"], attachments: [], expectsAck: true,
                                     ackTimeout: 5000)
         #expect(session.handle(emit, now: .at(100))
-            == [.awaitingAck(namespace: "/", sid: "sid1", ackID: 0), .sendText(#"20["q"]"#),
+            == [.awaitingAck(namespace: "/", sid: "sid1", ackID: 1), .sendText(#"21["q"]"#),
                 .scheduleTimer(.at(5100))])
         #expect(session.handle(emit, now: .at(200))
-            == [.awaitingAck(namespace: "/", sid: "sid1", ackID: 1), .sendText(#"21["q"]"#)])
-        #expect(session.handle(.received(.text(#"31["a"]"#)), now: .at(300))
-            == [.ackReceived(namespace: "/", sid: "sid1", ackID: 1, arguments: ["a"], attachments: [])])
+            == [.awaitingAck(namespace: "/", sid: "sid1", ackID: 2), .sendText(#"22["q"]"#)])
+        #expect(session.handle(.received(.text(#"32["a"]"#)), now: .at(300))
+            == [.ackReceived(namespace: "/", sid: "sid1", ackID: 2, arguments: ["a"], attachments: [])])
         #expect(session.handle(.timerFired, now: .at(5100))
-            == [.ackTimedOut(namespace: "/", sid: "sid1", ackID: 0)])
-        #expect(session.handle(.received(.text(#"30["late"]"#)), now: .at(5200)) == [])
+            == [.ackTimedOut(namespace: "/", sid: "sid1", ackID: 1)])
+        #expect(session.handle(.received(.text(#"31["late"]"#)), now: .at(5200)) == [])
     }
 
     @Test func serverEmitWithoutAckAndBinary() {
@@ -165,11 +165,11 @@ extension SocketAction {
         _ = session.handle(.accept(namespace: "/", sid: "s"), now: .at(2))
         _ = session.handle(.emit(namespace: "/", arguments: ["q"], attachments: [], expectsAck: true, ackTimeout: nil),
                            now: .at(3))
-        _ = session.handle(.received(.text(#"30["a"]"#)), now: .at(4))
+        _ = session.handle(.received(.text(#"31["a"]"#)), now: .at(4))
         let timed = session.handle(.emit(namespace: "/", arguments: ["q"], attachments: [], expectsAck: true,
                                          ackTimeout: 500), now: .at(100))
         #expect(timed.contains(.scheduleTimer(.at(600))))
         #expect(!session.handle(.timerFired, now: .at(599)).contains { if case .ackTimedOut = $0 { true } else { false } })
-        #expect(session.handle(.timerFired, now: .at(600)).contains(.ackTimedOut(namespace: "/", sid: "s", ackID: 1)))
+        #expect(session.handle(.timerFired, now: .at(600)).contains(.ackTimedOut(namespace: "/", sid: "s", ackID: 2)))
     }
 }
