@@ -71,6 +71,12 @@ final class EdgeServer: Service, Sendable {
         logger.info("edge stopped")
     }
 
+    /// How a connection's reads are sized. NIO keeps a channel's last receive buffer for its next
+    /// read, so an idle connection holds one for good: 512 bytes fit a WebSocket upgrade request
+    /// and an idle socket's small frames (NIO's default starts at 2,048 bytes). A connection that
+    /// fills its buffer gets a larger one for its next read, up to 64 KB, as with the default.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+
     private func bind(listener index: Int) async throws -> Channel {
         let listener = configuration.listeners[index]
         let hub = self.hub
@@ -79,6 +85,7 @@ final class EdgeServer: Service, Sendable {
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: maxFrame,
