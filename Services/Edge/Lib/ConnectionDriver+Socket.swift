@@ -27,12 +27,8 @@ extension ConnectionDriver {
             case .authorize(let namespace, let auth):
                 owner.authorize(namespace, auth: auth, on: self)
             case .connected(let namespace, let sid):
-                let admitted = authorizing.removeValue(forKey: namespace) ?? AuthorizedSocket()
-                let limits = owner.hub.configuration.limits
-                let budget = EventBudget(configuration: .init(perSecond: limits.eventsPerSecond, burst: limits.eventBurst),
-                                         now: owner.now.milliseconds)
-                members[namespace] = Member(admitted: admitted, budget: budget)
-                owner.socketConnected(namespace, sid: sid, admitted: admitted, on: self)
+                owner.socketConnected(namespace, sid: sid, admitted: takeAuthorizing(namespace) ?? AuthorizedSocket(),
+                                      on: self)
             case .event(let namespace, let sid, let arguments, let attachments, let ackID):
                 guard spend(namespace, sid: sid, ackID: ackID) else { continue }
                 owner.clientEvent(namespace, sid: sid, arguments: arguments, attachments: attachments, ackID: ackID,
@@ -48,8 +44,7 @@ extension ConnectionDriver {
                 answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
             case .disconnected(let namespace, let sid, let reason):
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
-                let admitted = members.removeValue(forKey: namespace)?.admitted ?? AuthorizedSocket()
-                owner.socketDisconnected(sid: sid, reason: reason, admitted: admitted)
+                owner.socketDisconnected(sid: sid, reason: reason)
             case .closeConnection(let reason):
                 owner.hub.logger.info("closing a connection", metadata: ["sid": "\(sid)", "reason": "\(reason)"])
                 engine(.close)
@@ -75,8 +70,7 @@ extension ConnectionDriver {
     /// Spends one of the socket's events; over its rate the event is refused: an ack it asked
     /// for is answered `{"error":"RATE_LIMITED"}`, and the first refusal of a socket is logged.
     private func spend(_ namespace: String, sid: String, ackID: Int64?) -> Bool {
-        // Changed where it is kept (optional chaining on the subscript), not copied out and back.
-        guard let allowed = members[namespace]?.budget.spend(at: owner.now.milliseconds), !allowed else { return true }
+        guard let allowed = owner.sockets[sid]?.budget.spend(at: owner.now.milliseconds), !allowed else { return true }
         owner.hub.metrics.deliveryFailed("RATE_LIMITED")
         if rateLimited.insert(sid).inserted {
             owner.hub.logger.warning("socket over its event rate", metadata: ["sid": "\(sid)", "ns": "\(namespace)",
@@ -87,6 +81,14 @@ extension ConnectionDriver {
                                 attachments: []))
         }
         return false
+    }
+
+    /// Takes the identity established for `namespace` out of ``authorizing``. The table's storage
+    /// goes with its last entry, so that an admitted connection holds none while it is idle.
+    func takeAuthorizing(_ namespace: String) -> AuthorizedSocket? {
+        let admitted = authorizing.removeValue(forKey: namespace)
+        if authorizing.isEmpty { authorizing = [:] }
+        return admitted
     }
 
     /// Schedules (or, with `nil`, cancels) the Socket.IO side's timer.

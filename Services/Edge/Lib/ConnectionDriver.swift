@@ -47,8 +47,6 @@ final class ConnectionDriver {
     var socketTimer: Scheduled<Void>?
     /// Identities established for namespaces whose CONNECT is being decided.
     var authorizing: [String: AuthorizedSocket] = [:]
-    /// The sockets of this connection, by namespace: who each is and its allowance of events.
-    var members: [String: Member] = [:]
     /// Client acks services asked for, by socket and ack id: where each answer goes.
     var serverAcks: [ServerAckKey: EmitAck] = [:]
     /// Sockets already logged as over their event rate (each is logged once).

@@ -92,7 +92,7 @@ extension EdgeLoop {
     }
 
     private func refuse(_ namespace: String, data: JSON, on driver: ConnectionDriver) {
-        driver.authorizing[namespace] = nil
+        _ = driver.takeAuthorizing(namespace)
         hub.metrics.connectionRefused(namespace: namespace, reason: data["message"]?.stringValue ?? "refused")
         driver.socket(.reject(namespace: namespace, data: data))
     }

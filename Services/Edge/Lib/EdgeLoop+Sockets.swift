@@ -10,7 +10,10 @@ extension EdgeLoop {
     /// namespace (its app's, ``EdgeApps``) and announced on `life`.
     func socketConnected(_ client: String, sid: String, admitted: AuthorizedSocket, on driver: ConnectionDriver) {
         let namespace = hub.configuration.busNamespace(client, ofListener: driver.listener)
-        sockets[sid] = SocketRecord(driver: driver, namespace: namespace, admitted: admitted)
+        let limits = hub.configuration.limits
+        let budget = EventBudget(configuration: .init(perSecond: limits.eventsPerSecond, burst: limits.eventBurst),
+                                 now: now.milliseconds)
+        sockets[sid] = SocketRecord(driver: driver, namespace: namespace, admitted: admitted, budget: budget)
         rooms[namespace, default: RoomIndex()].add(sid, user: admitted.identity?.id)
         hub.metrics.socketConnected(namespace: namespace)
         hub.bus.publishLife(.connected(.init(sid: sid, ns: namespace, user: admitted.identity, ip: driver.address,
@@ -18,8 +21,9 @@ extension EdgeLoop {
     }
 
     /// A socket left its namespace: forgotten, and announced on `life` with the rooms it was in.
-    func socketDisconnected(sid: String, reason: SocketDisconnectReason, admitted: AuthorizedSocket) {
-        guard let namespace = sockets.removeValue(forKey: sid)?.namespace else { return }
+    func socketDisconnected(sid: String, reason: SocketDisconnectReason) {
+        guard let record = sockets.removeValue(forKey: sid) else { return }
+        let namespace = record.namespace, admitted = record.admitted
         let formerRooms = rooms[namespace]?.rooms(of: sid) ?? []
         rooms[namespace]?.remove(sid)
         hub.metrics.socketDisconnected(namespace: namespace)
@@ -55,7 +59,7 @@ extension EdgeLoop {
         let auth = hub.configuration.namespaces(ofListener: driver.listener)[client]?.auth.rawValue
         let namespace = hub.configuration.busNamespace(client, ofListener: driver.listener)
         let header = hub.headers.event(Route(ns: namespace, event: name), sid: sid,
-                                       user: driver.members[client]?.admitted.identity, ack: ackID != nil,
+                                       user: sockets[sid]?.admitted.identity, ack: ackID != nil,
                                        ip: driver.address, auth: auth)
         hub.metrics.eventIn(name)
         let waiter = ClientEventWaiter(loop: handle, sid: sid, namespace: namespace, ackID: ackID, event: name,

@@ -37,6 +37,9 @@ final class EdgeLoop {
     let allocator = ByteBufferAllocator()
     private let origin = NIODeadline.now()
     private let engineConfiguration: EngineSession.Configuration
+    /// The Socket.IO settings of each listener's connections, made once: every session of a
+    /// listener shares one set of namespaces instead of holding a copy of its own.
+    private let socketConfigurations: [SocketSession.Configuration]
 
     /// The state of the loop of `handle`, the edge's loop number `index`, for `hub`.
     init(hub: EdgeHub, handle: LoopHandle, index: Int) {
@@ -48,6 +51,10 @@ final class EdgeLoop {
         engineConfiguration = EngineSession.Configuration(pingInterval: configuration.pingInterval,
                                                           pingTimeout: configuration.pingTimeout,
                                                           maxPayload: configuration.maxPayload)
+        socketConfigurations = configuration.listeners.indices.map { listener in
+            SocketSession.Configuration(connectTimeout: configuration.connectTimeout,
+                                        namespaces: Set(configuration.namespaces(ofListener: listener).keys))
+        }
     }
 
     /// Milliseconds since this state was made, on the monotonic clock: the state machines' time.
@@ -71,11 +78,7 @@ final class EdgeLoop {
         let now = self.now
         let (engine, engineActions) = EngineSession.open(sid: sid, transport: transport,
                                                          configuration: engineConfiguration, now: now)
-        let namespaces = Set(hub.configuration.namespaces(ofListener: listener).keys)
-        let (socket, socketActions) = SocketSession.open(
-            configuration: SocketSession.Configuration(connectTimeout: hub.configuration.connectTimeout,
-                                                       namespaces: namespaces),
-            now: now)
+        let (socket, socketActions) = SocketSession.open(configuration: socketConfigurations[listener], now: now)
         let driver = ConnectionDriver(owner: self, sid: sid, listener: listener, address: address, cookie: cookie,
                                       engine: engine, socket: socket, webSocket: webSocket, plain: plain)
         drivers[sid] = driver

@@ -8,17 +8,10 @@ struct AuthorizedSocket: Sendable {
     var auth: JSON?
 }
 
-/// A socket of a connection, as its ``ConnectionDriver`` keeps it (one dictionary entry per
-/// socket, so an idle connection holds one small table, not two).
-struct Member: Sendable {
-    /// Who it is and its handshake data.
-    var admitted: AuthorizedSocket
-    /// Its allowance of events (`limits.eventsPerSecond`).
-    var budget: EventBudget
-}
-
-/// A socket in a namespace, as its ``EdgeLoop`` indexes it: what instructions naming it reach.
-/// A class: a broadcast reads one per socket, and a reference is cheaper to take than a copy.
+/// A socket in a namespace, as its ``EdgeLoop`` indexes it: what instructions naming it reach,
+/// and its allowance of events. A class: a broadcast reads one per socket, and a reference is
+/// cheaper to take than a copy. Its connection finds it by sid too (`sockets`), so that an idle
+/// connection holds no table of its own sockets.
 final class SocketRecord {
     /// The connection it lives on.
     let driver: ConnectionDriver
@@ -26,12 +19,15 @@ final class SocketRecord {
     let namespace: String
     /// Who it is and its handshake data.
     let admitted: AuthorizedSocket
+    /// Its allowance of events (`limits.eventsPerSecond`).
+    var budget: EventBudget
 
-    /// The record of a socket of `driver` admitted to `namespace` as `admitted`.
-    init(driver: ConnectionDriver, namespace: String, admitted: AuthorizedSocket) {
+    /// The record of a socket of `driver` admitted to `namespace` as `admitted`, with `budget`.
+    init(driver: ConnectionDriver, namespace: String, admitted: AuthorizedSocket, budget: EventBudget) {
         self.driver = driver
         self.namespace = namespace
         self.admitted = admitted
+        self.budget = budget
     }
 }
 
