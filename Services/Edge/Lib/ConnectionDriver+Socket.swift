@@ -42,7 +42,7 @@ extension ConnectionDriver {
             case .ackTimedOut(let namespace, let sid, let ackID):
                 guard let ack = serverAcks.removeValue(forKey: ServerAckKey(sid: sid, ackID: ackID)) else { continue }
                 answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
-            case .disconnected(let namespace, let sid, let reason):
+            case .disconnected(_, let sid, let reason):
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
                 owner.socketDisconnected(sid: sid, reason: reason)
             case .closeConnection(let reason):
@@ -94,10 +94,6 @@ extension ConnectionDriver {
     /// Schedules (or, with `nil`, cancels) the Socket.IO side's timer.
     private func scheduleSocketTimer(_ time: EngineTime?) {
         socketTimer?.cancel()
-        socketTimer = time.map { time in
-            owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) { [owner, sid] in
-                owner.openDriver(sid)?.socket(.timerFired)
-            }
-        }
+        socketTimer = time.flatMap { schedule(SocketTimerCallback(loop: owner.handle, sid: sid), at: $0) }
     }
 }

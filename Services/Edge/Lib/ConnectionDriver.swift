@@ -42,9 +42,9 @@ final class ConnectionDriver {
     private var outlet: WebSocketOutlet?
     /// A WebSocket being probed for an upgrade.
     private(set) var probeWebSocket: Channel?
-    private var engineTimer: Scheduled<Void>?
+    private var engineTimer: NIOScheduledCallback?
     /// The timer the Socket.IO side asked for.
-    var socketTimer: Scheduled<Void>?
+    var socketTimer: NIOScheduledCallback?
     /// Identities established for namespaces whose CONNECT is being decided.
     var authorizing: [String: AuthorizedSocket] = [:]
     /// Client acks services asked for, by socket and ack id: where each answer goes.
@@ -150,10 +150,7 @@ final class ConnectionDriver {
                 if plain != nil { plainBatch.append(data) } else { socket(.received(data)) }
             case .scheduleTimer(let time):
                 engineTimer?.cancel()
-                engineTimer = owner.eventLoop.assumeIsolated().scheduleTask(deadline: owner.deadline(time)) {
-                    [owner, sid] in
-                    owner.openDriver(sid)?.engine(.timerFired)
-                }
+                engineTimer = schedule(EngineTimerCallback(loop: owner.handle, sid: sid), at: time)
             case .cancelTimer:
                 engineTimer?.cancel()
                 engineTimer = nil
