@@ -26,7 +26,15 @@ public struct SocketPacketDecoder: Sendable {
 
     /// The limits.
     public let configuration: Configuration
-    private var waiting: (packet: SocketPacket, count: Int)?
+    /// The binary packet waiting for its attachments.
+    private var waiting: Pending?
+
+    /// A binary packet and the number of attachments it announced. Kept out of line (an
+    /// indirect case, one word when absent): a connection holds one only between a binary
+    /// packet and its last attachment, while the decoder lives in every connection.
+    private indirect enum Pending: Sendable {
+        case packet(SocketPacket, count: Int)
+    }
 
     /// A decoder with no packet in progress.
     public init(configuration: Configuration = Configuration()) {
@@ -41,20 +49,18 @@ public struct SocketPacketDecoder: Sendable {
             guard waiting == nil else { throw .unexpectedText }
             let (packet, count) = try Self.parse(text, maxAttachments: configuration.maxAttachments)
             guard packet.kind.isBinary else { return packet }
-            waiting = (packet, count)
+            waiting = .packet(packet, count: count)
             return nil
         case .binary(let bytes):
-            guard var pending = waiting else { throw .unexpectedBinary }
-            pending.packet.attachments.append(bytes)
-            guard pending.packet.attachments.count == pending.count else {
-                waiting = pending
+            guard case .packet(var packet, let count)? = waiting else { throw .unexpectedBinary }
+            packet.attachments.append(bytes)
+            guard packet.attachments.count == count else {
+                waiting = .packet(packet, count: count)
                 return nil
             }
             waiting = nil
-            guard Self.placeholdersAreValid(pending.packet.data, count: pending.count) else {
-                throw .illegalAttachments
-            }
-            return pending.packet
+            guard Self.placeholdersAreValid(packet.data, count: count) else { throw .illegalAttachments }
+            return packet
         }
     }
 
