@@ -1,3 +1,4 @@
+import EngineIO
 import NIOCore
 import Testing
 @testable import Edge
@@ -20,6 +21,19 @@ import Testing
         try a.send("40/nowhere,")
         #expect(try a.received() == [#"44/nowhere,{"message":"Invalid namespace"}"#])
         #expect(a.driver.authorizing.capacity == 0)
+    }
+
+    @Test func answeredAndTimedOutAcksLeaveNoAckTableBehind() async throws {
+        let edge = await EdgeHarness()
+        let a = try edge.client("a")
+        edge.receive(.emit, #"[{"op":"emit","ns":"/","event":"q","args":[],"to":{"sids":["<a>"]},"ack":{"event":"r"}}]"#)
+        #expect(a.driver.serverAcks.count == 1)
+        try a.send(#"430["fine"]"#)
+        #expect(a.driver.serverAcks.capacity == 0, "the table's storage went with its last entry")
+        edge.receive(.emit, #"[{"op":"emit","ns":"/","event":"q","args":[],"to":{"sids":["<a>"]},"ack":{"event":"r","timeoutMs":100}}]"#)
+        edge.loop.advanceTime(to: edge.edge.deadline(edge.edge.now + Int64(150)))
+        #expect(edge.sentEvents().last?.contains(#""error":"TIMEOUT""#) == true)
+        #expect(a.driver.serverAcks.capacity == 0)
     }
 
     @Test func aSocketsRecordGoesWithItsDisconnect() async throws {

@@ -36,11 +36,11 @@ extension ConnectionDriver {
             case .awaitingAck(_, let sid, let ackID):
                 if let requestedAck { serverAcks[ServerAckKey(sid: sid, ackID: ackID)] = requestedAck }
             case .ackReceived(let namespace, let sid, let ackID, let arguments, let attachments):
-                guard let ack = serverAcks.removeValue(forKey: ServerAckKey(sid: sid, ackID: ackID)) else { continue }
+                guard let ack = takeServerAck(ServerAckKey(sid: sid, ackID: ackID)) else { continue }
                 answered(ack, namespace: namespace, sid: sid, ["ok": true, "args": .array(arguments)],
                          attachments: attachments)
             case .ackTimedOut(let namespace, let sid, let ackID):
-                guard let ack = serverAcks.removeValue(forKey: ServerAckKey(sid: sid, ackID: ackID)) else { continue }
+                guard let ack = takeServerAck(ServerAckKey(sid: sid, ackID: ackID)) else { continue }
                 answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
             case .disconnected(_, let sid, let reason):
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
@@ -89,6 +89,14 @@ extension ConnectionDriver {
         let admitted = authorizing.removeValue(forKey: namespace)
         if authorizing.isEmpty { authorizing = [:] }
         return admitted
+    }
+
+    /// Takes the service's ack request that client ack `key` answers out of ``serverAcks``; the
+    /// table's storage goes with its last entry, as ``takeAuthorizing(_:)``'s does.
+    private func takeServerAck(_ key: ServerAckKey) -> EmitAck? {
+        let ack = serverAcks.removeValue(forKey: key)
+        if serverAcks.isEmpty { serverAcks = [:] }
+        return ack
     }
 
     /// Schedules (or, with `nil`, cancels) the Socket.IO side's timer.
