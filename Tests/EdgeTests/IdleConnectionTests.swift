@@ -28,7 +28,7 @@ import Testing
         let a = try edge.client("a")
         edge.receive(.emit, #"[{"op":"emit","ns":"/","event":"q","args":[],"to":{"sids":["<a>"]},"ack":{"event":"r"}}]"#)
         #expect(a.driver.serverAcks.count == 1)
-        try a.send(#"430["fine"]"#)
+        try a.send(#"431["fine"]"#)
         #expect(a.driver.serverAcks.capacity == 0, "the table's storage went with its last entry")
         edge.receive(.emit, #"[{"op":"emit","ns":"/","event":"q","args":[],"to":{"sids":["<a>"]},"ack":{"event":"r","timeoutMs":100}}]"#)
         edge.loop.advanceTime(to: edge.edge.deadline(edge.edge.now + Int64(150)))
