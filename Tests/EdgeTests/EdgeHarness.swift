@@ -20,15 +20,16 @@ final class EdgeHarness {
     private(set) var names: [(sid: String, name: String)] = []
     private var eventsSeen = 0
 
-    /// An edge serving `namespaces` on one listener, with the other settings `configure` makes.
+    /// An edge serving `namespaces` on one listener, with the other settings `configure` makes;
+    /// `otherLoops` are loops of the hub after `loop`, whose state is made only when a test asks.
     init(namespaces: [String: EdgeConfiguration.Namespace] = ["/": .init(auth: .none)],
-         configure: (inout EdgeConfiguration) -> Void = { _ in }) async
+         otherLoops: [EventLoop] = [], configure: (inout EdgeConfiguration) -> Void = { _ in }) async
     {
         var configuration = EdgeConfiguration()
         configuration.namespaces = namespaces
         configure(&configuration)
         hub = EdgeHub(configuration: configuration, bus: bus, authorizer: await Authorizer(configuration: configuration),
-                      metrics: EdgeMetrics(), logger: Logger(label: "test"), loops: [loop])
+                      metrics: EdgeMetrics(), logger: Logger(label: "test"), loops: [loop] + otherLoops)
         edge = hub.edgeLoop(on: loop)
     }
 

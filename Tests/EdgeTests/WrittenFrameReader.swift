@@ -12,9 +12,12 @@ final class WrittenFrameReader: ChannelOutboundHandler {
     private var partial = ByteBuffer()
     /// Writes that reached the channel's head, and flushes.
     private(set) var writes = 0, flushes = 0
+    /// Called before each write is read: a test's way to act while the edge is writing.
+    var beforeWrite: (() -> Void)?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         writes += 1
+        beforeWrite?()
         var bytes = unwrapOutboundIn(data)
         partial.writeBuffer(&bytes)
         while let frame = nextFrame() {

@@ -97,11 +97,11 @@ extension EdgeHub {
     }
 
     /// Hands `list` to every loop, each to carry out for its own sockets; the loop of `request`
-    /// also answers it from the list.
+    /// also answers it from the list. Lists that reach a loop before it gets to them are carried
+    /// out together (``LoopHandle/carryOut(_:answering:)``).
     func carryOut(_ list: InstructionList, answering request: OutstandingRequest?) {
         for handle in loops {
-            let own = request.flatMap { $0.loop.isSame(as: handle) ? $0 : nil }
-            handle.execute { $0.carryOut(list, answering: own) }
+            handle.carryOut(list, answering: request.flatMap { $0.loop.isSame(as: handle) ? $0 : nil })
         }
     }
 

@@ -3,6 +3,11 @@ import EngineIO
 import SocketIO
 
 extension EdgeLoop {
+    /// Carries out every instruction list waiting in this loop's inbox, oldest first.
+    func carryOutInbox() {
+        for item in handle.inbox.take() { carryOut(item.list, answering: item.request) }
+    }
+
     /// Carries out a reply or an emit for this loop's sockets, in order. A reply is carried out
     /// once even when a re-published event was answered twice, and an emit once even when a
     /// service published it again after a crash (a durable emit keeps its id). When `request`

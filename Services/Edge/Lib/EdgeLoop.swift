@@ -129,9 +129,16 @@ final class EdgeLoop {
         unflushed.append(outlet)
     }
 
+    /// Writes and flushes every WebSocket written to in this turn. Lists that reach the inbox
+    /// meanwhile are carried out before the next socket's write, so their frames join those of
+    /// the sockets not written yet (one write for both); the sockets already written get them in
+    /// the next pass. Nothing waits for lists: only those already there are taken.
     private func flushWrites() {
         let outlets = unflushed
         unflushed = []
-        for outlet in outlets { outlet.drain() }
+        for outlet in outlets {
+            if handle.inbox.hasItems { carryOutInbox() }
+            outlet.drain()
+        }
     }
 }

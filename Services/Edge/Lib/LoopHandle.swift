@@ -6,6 +6,8 @@ import NIOCore
 struct LoopHandle: Sendable {
     /// The loop's state, made on first use (``EdgeHub/edgeLoop(on:)``).
     let box: NIOLoopBoundBox<EdgeLoop?>
+    /// The instruction lists the bus handed the loop, not carried out yet.
+    let inbox = LoopInbox()
 
     /// The event loop.
     var eventLoop: EventLoop { box.eventLoop }
@@ -23,6 +25,21 @@ struct LoopHandle: Sendable {
     func submit<Result: Sendable>(_ body: @escaping @Sendable (EdgeLoop) -> Result) -> EventLoopFuture<Result?> {
         let box = self.box
         return box.eventLoop.submit { box.value.map(body) }
+    }
+
+    /// Hands the loop an instruction list to carry out after the ones handed before; one task
+    /// carries out every list that is waiting when it runs (``EdgeLoop/carryOutInbox()``).
+    /// A loop without state has no sockets: its lists are dropped, so that its inbox empties.
+    func carryOut(_ list: InstructionList, answering request: OutstandingRequest?) {
+        guard inbox.put((list, request)) else { return }
+        let (box, inbox) = (box, inbox)
+        box.eventLoop.execute {
+            guard let state = box.value else {
+                _ = inbox.take()
+                return
+            }
+            state.carryOutInbox()
+        }
     }
 
     /// `true` when both name the same loop.

@@ -42,10 +42,9 @@ final class WebSocketOutlet {
     func drain() {
         guard let bytes = pending else { return }
         pending = nil
-        guard channel.isActive else { return }
+        // A closed channel drops the write (there is no promise to fail).
         if let encoder {
-            encoder.write(NIOAny(bytes), promise: nil)
-            encoder.flush()
+            encoder.writeAndFlush(NIOAny(bytes), promise: nil)
             return
         }
         let channel = self.channel
