@@ -34,6 +34,7 @@ extension EdgeLoop {
                 for sid in localSockets(membership.ns, sids: membership.sids, users: membership.users) {
                     for room in membership.rooms where !(rooms[membership.ns]?.rooms(of: sid).contains(room) ?? false) {
                         rooms[membership.ns]?.join(sid, room: room)
+                        membershipChanged(in: membership.ns, room: room)
                         roomFact(.joined, sid: sid, namespace: membership.ns, room: room)
                     }
                 }
@@ -41,6 +42,7 @@ extension EdgeLoop {
                 for sid in localSockets(membership.ns, sids: membership.sids, users: membership.users) {
                     for room in membership.rooms where rooms[membership.ns]?.rooms(of: sid).contains(room) ?? false {
                         rooms[membership.ns]?.leave(sid, room: room)
+                        membershipChanged(in: membership.ns, room: room)
                         roomFact(.left, sid: sid, namespace: membership.ns, room: room)
                     }
                 }
@@ -64,22 +66,30 @@ extension EdgeLoop {
                                          sids: Set(emit.to.sids ?? []), users: Set(emit.to.users ?? []),
                                          exceptRooms: Set(emit.except?.rooms ?? []),
                                          exceptSids: Set(emit.except?.sids ?? []))
-        let targets = index.resolve(audience)
-        guard !targets.isEmpty else { return }
         let (arguments, bytes) = Placeholders.extract(emit.args, from: attachments)
-        hub.metrics.eventOut(emit.event, sockets: targets.count)
         let packetArguments = [JSON.string(emit.event)] + arguments
         let client = EdgeApps.clientNamespace(emit.ns)
         if let ack = emit.ack {
+            let targets = index.resolve(audience)
+            guard !targets.isEmpty else { return }
+            hub.metrics.eventOut(emit.event, sockets: targets.count)
             for sid in targets {
                 sockets[sid]?.driver.emit(namespace: client, arguments: packetArguments, attachments: bytes, ack: ack)
             }
             return
         }
+        let recipients: [ConnectionDriver]
+        if let (drivers, excluded) = broadcastTargets(audience, namespace: emit.ns, index: index) {
+            recipients = excluded.isEmpty ? drivers : drivers.filter { driver in !excluded.contains { $0 === driver } }
+        } else {
+            recipients = index.resolve(audience).compactMap { sockets[$0]?.driver }
+        }
+        guard !recipients.isEmpty else { return }
+        hub.metrics.eventOut(emit.event, sockets: recipients.count)
         let encoded = SocketPacket.event(namespace: client, packetArguments, attachments: bytes).encoded
         let framed = WebSocketFrameBytes.encode(encoded.map { EnginePacket.message($0).frame }, allocator: allocator)
-        for sid in targets {
-            sockets[sid]?.driver.send(encoded, framed: framed)
+        for driver in recipients {
+            driver.send(encoded, framed: framed)
         }
     }
 

@@ -15,6 +15,7 @@ extension EdgeLoop {
                                  now: now.milliseconds)
         sockets[sid] = SocketRecord(driver: driver, namespace: namespace, admitted: admitted, budget: budget)
         rooms[namespace, default: RoomIndex()].add(sid, user: admitted.identity?.id)
+        membershipChanged(in: namespace)
         hub.metrics.socketConnected(namespace: namespace)
         hub.bus.publishLife(.connected(.init(sid: sid, ns: namespace, user: admitted.identity, ip: driver.address,
                                              transport: driver.transportName, auth: admitted.auth)))
@@ -26,6 +27,7 @@ extension EdgeLoop {
         let namespace = record.namespace, admitted = record.admitted
         let formerRooms = rooms[namespace]?.rooms(of: sid) ?? []
         rooms[namespace]?.remove(sid)
+        membershipChanged(in: namespace)
         hub.metrics.socketDisconnected(namespace: namespace)
         hub.bus.publishLife(.disconnected(.init(sid: sid, ns: namespace, user: admitted.identity,
                                                 reason: reason.description, rooms: Array(formerRooms))))

@@ -26,6 +26,9 @@ final class EdgeLoop {
     var sockets: [String: SocketRecord] = [:]
     /// Rooms, users and members per namespace.
     var rooms: [String: RoomIndex] = [:]
+    /// The connections of the broadcasts made per namespace, by room (`nil`: everyone), until its
+    /// membership changes (`EdgeLoop+Audiences`).
+    var audiences: [String: [String?: [ConnectionDriver]]] = [:]
     /// Replies (by the event they answer) and emits (by their id) already carried out here: a
     /// re-published event may be answered twice, a durable emit published twice.
     var applied = RecentIDs(capacity: 100_000)
