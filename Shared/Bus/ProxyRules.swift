@@ -32,7 +32,10 @@ enum ProxyRules {
             }
         case .operator:
             switch header.type {
-            case .event: return topic.hasPrefix("svc.") ? nil : "an operator's event outside svc.*"
+            case .event:
+                // A resync on `edge` only makes the edges publish snapshots of what they hold.
+                if topic == "edge", header.event == Resync.event { return nil }
+                return topic.hasPrefix("svc.") ? nil : "an operator's event outside svc.* (or resync on edge)"
             case .hello: return helloRefusal(topic: topic, body: body(), service: nil, handles: false)
             case .reply, .emit, .life: return "an operator publishing \(header.type.rawValue)"
             }

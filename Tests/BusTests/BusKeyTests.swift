@@ -143,10 +143,11 @@ struct BusCurveTests {
 @Suite("Bus rules per role")
 struct ProxyRulesTests {
     func refusal(_ role: BusRole, _ topic: String, _ type: MessageType, from: String = "chat-1a2b3c",
-                 user: Bool = false, hello: String = "") -> String?
+                 user: Bool = false, hello: String = "", event: String? = nil) -> String?
     {
         var header = BusHeader(type: type, from: from)
         if user { header.user = Identity(id: "42") }
+        header.event = event
         return ProxyRules.refusal(role: role, topic: topic[...], header: header) { Data(hello.utf8) }
     }
 
@@ -178,6 +179,10 @@ struct ProxyRulesTests {
         #expect(refusal(.edge, "hello", .hello, hello: hello("chat", routes: true)) != nil)
         #expect(refusal(.operator, "svc.chat", .event, user: true) == nil)
         #expect(refusal(.operator, "edge", .emit) != nil)
+        #expect(refusal(.operator, "edge", .event, event: "resync") == nil, "the console asks edges for snapshots")
+        #expect(refusal(.operator, "edge", .event, event: "echo") != nil)
+        #expect(refusal(.operator, "edge.edge-1", .event, event: "resync") != nil)
+        #expect(refusal(.observer, "edge", .event, event: "resync") != nil)
         #expect(refusal(.operator, "hello", .hello, hello: hello("switchboard", routes: true)) != nil)
         #expect(refusal(.observer, "hello", .hello, hello: hello("trace", routes: false)) == nil)
         #expect(refusal(.observer, "svc.chat", .event) != nil)

@@ -2,7 +2,8 @@
 it, the page opened with its token in headless Chromium, the five services seen ready, a
 Socket.IO event and its reply in the live table with their latency, its socket found by the
 lookup, a test event sent from the page, the table filtered by event name, presence restarted
-from the page (red, then back); without the token, 401."""
+from the page (red, then back); without the token, 401. A socket connected before the console
+started is in its lookup too."""
 import os
 import time
 
@@ -12,6 +13,7 @@ from selenium.webdriver.common.by import By
 
 from conftest import free_port
 from console_helpers import System, browser, service_rows, wait_until
+from edge_helpers import start_edge
 
 SERVICES = {"edge", "presence", "notification", "call", "chat"}
 
@@ -131,3 +133,28 @@ def test_without_supervisord_restarting_is_disabled_with_its_reason(cluster):
     again.wait_for_log("console listening")
     assert "console token" not in again.output(), "the token is printed once, on the start that made it"
     assert (cluster.data / "console.token").read_text().strip() == token
+
+
+def test_sockets_connected_before_the_console_started_are_in_its_lookup(cluster):
+    """The console asks each edge it hears for a snapshot, so a socket that connected before it
+    started is found by the lookup without waiting for some other process's resync."""
+    cluster.start_bus()
+    edge = start_edge(cluster)
+    client = socketio.Client(reconnection=False)
+    try:
+        wait_until(lambda: _connect(client, edge.url), what="a Socket.IO connection to the edge")
+        sid = client.get_sid("/")
+        port = free_port()
+        console = cluster.start("console", extra_env={"CONSOLE_PORT": str(port)})
+        console.wait_for_log("console listening")
+        token = (cluster.data / "console.token").read_text().strip()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def found():
+            sockets = requests.get(f"http://127.0.0.1:{port}/api/lookup", headers=auth, timeout=5).json()["sockets"]
+            return [s for s in sockets if s["sid"] == sid]
+
+        (socket,) = wait_until(found, what="the earlier socket in the console's lookup")
+        assert socket["ns"] == "/" and socket["edge"].startswith("edge-")
+    finally:
+        client.disconnect()

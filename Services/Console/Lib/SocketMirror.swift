@@ -5,7 +5,8 @@ import Foundation
 /// The sockets of every edge as the console has seen them in life facts (`connected`,
 /// `disconnected`, `joined`, `left`, and an edge's whole `snapshot` when some process asked for a
 /// resync): what the rooms-and-sockets lookup and the connection plots read. Sockets that
-/// connected before the console started are known from the next snapshot on.
+/// connected before the console started come in the snapshot the console asks each edge for
+/// when it first hears it (``BusWatcher``).
 struct SocketMirror {
     /// One socket.
     struct Socket: Sendable, Equatable {
