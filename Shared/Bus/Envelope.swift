@@ -33,6 +33,15 @@ public struct Envelope: Sendable, Equatable {
         }
     }
 
+    /// A request for snapshots (``Contracts/Resync``) from process `instance`, asking `edges`
+    /// (every edge when empty): an `event` named `resync` on topic `edge`.
+    public static func resync(asking edges: [String], from instance: String) -> Envelope {
+        var header = BusHeader(type: .event, from: instance)
+        header.event = Resync.event
+        let body = JSON.array(edges.map(JSON.string)).jsonText
+        return Envelope(topic: Topic.edge, header: header, body: Data(body.utf8))
+    }
+
     /// The frames of this message, ready for `zmq_send`.
     public func encode() -> [Data] {
         // The hand-written header coder writes exactly what `JSONCoding.encode(header)` would.

@@ -92,12 +92,7 @@ extension ServiceRuntime {
 
     /// Asks edge `edge` for a snapshot: a `resync` event on `edge` naming it.
     private func requestSnapshot(of edge: String, on connection: BusConnection) {
-        var header = BusHeader(type: .event, from: configuration.instance)
-        header.event = Resync.event
-        guard let envelope = try? Envelope(topic: Topic.edge, header: header, encoding: [JSON.string(edge)]) else {
-            return
-        }
         logger.info("asking an edge for a snapshot", metadata: ["edge": "\(edge)"])
-        connection.publish(envelope)
+        connection.publish(.resync(asking: [edge], from: configuration.instance))
     }
 }

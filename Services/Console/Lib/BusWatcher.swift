@@ -41,10 +41,6 @@ struct BusWatcher: Service {
     /// edge's hello means the console's subscriptions are in place, so the answer is not missed.
     private func askForSnapshot(of hello: Hello) {
         guard hello.service == "edge" else { return }
-        var header = BusHeader(type: .event, from: context.client.instance)
-        header.event = Resync.event
-        guard let envelope = try? Envelope(topic: Topic.edge, header: header, encoding: [JSON.string(hello.instance)])
-        else { return }
-        context.client.connection.publish(envelope)
+        context.client.connection.publish(.resync(asking: [hello.instance], from: context.client.instance))
     }
 }
