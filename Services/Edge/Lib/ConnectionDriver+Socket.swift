@@ -27,7 +27,7 @@ extension ConnectionDriver {
             case .authorize(let namespace, let auth):
                 owner.authorize(namespace, auth: auth, on: self)
             case .connected(let namespace, let sid):
-                owner.socketConnected(namespace, sid: sid, admitted: takeAuthorizing(namespace) ?? AuthorizedSocket(),
+                owner.socketConnected(namespace, sid: sid, admitted: authorizing.take(namespace) ?? AuthorizedSocket(),
                                       on: self)
             case .event(let namespace, let sid, let arguments, let attachments, let ackID):
                 guard spend(namespace, sid: sid, ackID: ackID) else { continue }
@@ -36,11 +36,11 @@ extension ConnectionDriver {
             case .awaitingAck(_, let sid, let ackID):
                 if let requestedAck { serverAcks[ServerAckKey(sid: sid, ackID: ackID)] = requestedAck }
             case .ackReceived(let namespace, let sid, let ackID, let arguments, let attachments):
-                guard let ack = takeServerAck(ServerAckKey(sid: sid, ackID: ackID)) else { continue }
+                guard let ack = serverAcks.take(ServerAckKey(sid: sid, ackID: ackID)) else { continue }
                 answered(ack, namespace: namespace, sid: sid, ["ok": true, "args": .array(arguments)],
                          attachments: attachments)
             case .ackTimedOut(let namespace, let sid, let ackID):
-                guard let ack = takeServerAck(ServerAckKey(sid: sid, ackID: ackID)) else { continue }
+                guard let ack = serverAcks.take(ServerAckKey(sid: sid, ackID: ackID)) else { continue }
                 answered(ack, namespace: namespace, sid: sid, ["ok": false, "error": "TIMEOUT"], attachments: [])
             case .disconnected(_, let sid, let reason):
                 serverAcks = serverAcks.filter { $0.key.sid != sid }
@@ -83,25 +83,21 @@ extension ConnectionDriver {
         return false
     }
 
-    /// Takes the identity established for `namespace` out of ``authorizing``. The table's storage
-    /// goes with its last entry, so that an admitted connection holds none while it is idle.
-    func takeAuthorizing(_ namespace: String) -> AuthorizedSocket? {
-        let admitted = authorizing.removeValue(forKey: namespace)
-        if authorizing.isEmpty { authorizing = [:] }
-        return admitted
-    }
-
-    /// Takes the service's ack request that client ack `key` answers out of ``serverAcks``; the
-    /// table's storage goes with its last entry, as ``takeAuthorizing(_:)``'s does.
-    private func takeServerAck(_ key: ServerAckKey) -> EmitAck? {
-        let ack = serverAcks.removeValue(forKey: key)
-        if serverAcks.isEmpty { serverAcks = [:] }
-        return ack
-    }
 
     /// Schedules (or, with `nil`, cancels) the Socket.IO side's timer.
     private func scheduleSocketTimer(_ time: EngineTime?) {
         socketTimer?.cancel()
         socketTimer = time.flatMap { schedule(SocketTimerCallback(loop: owner.handle, sid: sid), at: $0) }
+    }
+}
+
+extension Dictionary {
+    /// Removes and returns the value of `key`; the table's storage goes with its last entry, so
+    /// that a connection's tables (``ConnectionDriver/authorizing``,
+    /// ``ConnectionDriver/serverAcks``) hold no allocation while it is idle.
+    mutating func take(_ key: Key) -> Value? {
+        let value = removeValue(forKey: key)
+        if isEmpty { self = [:] }
+        return value
     }
 }

@@ -92,7 +92,7 @@ extension EdgeLoop {
     }
 
     private func refuse(_ namespace: String, data: JSON, on driver: ConnectionDriver) {
-        _ = driver.takeAuthorizing(namespace)
+        _ = driver.authorizing.take(namespace)
         hub.metrics.connectionRefused(namespace: namespace, reason: data["message"]?.stringValue ?? "refused")
         driver.socket(.reject(namespace: namespace, data: data))
     }

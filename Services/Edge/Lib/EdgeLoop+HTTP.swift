@@ -61,7 +61,7 @@ extension EdgeLoop {
         let header = hub.headers.event(route, sid: "http-" + SocketID.make(),
                                        user: caller.identity, ack: true, ip: address, auth: caller.mode.rawValue)
         hub.metrics.eventIn(route.event)
-        let waiter = HTTPWaiter(loop: handle, namespace: route.ns, route: route.event, started: .now(), respond: respond)
+        let waiter = HTTPWaiter(loop: handle, route: route, started: .now(), respond: respond)
         hub.send(header, arguments: request.arguments, request: .http(waiter))
     }
 
@@ -75,19 +75,19 @@ extension EdgeLoop {
             if let answer = HTTPRouteResponse.answer(in: list.instructions) {
                 response = answer
             } else {
-                logUnusableReply(route: waiter.route, from: list.header.from, error: nil)
+                logUnusableReply(route: waiter.route.event, from: list.header.from, error: nil)
                 response = .internalError
             }
         case .failed(let code):
             hub.metrics.busRoundTrip(since: waiter.started)
-            logUnusableReply(route: waiter.route, from: nil, error: code)
+            logUnusableReply(route: waiter.route.event, from: nil, error: code)
             response = .internalError
         case .undelivered(let failure):
-            logDeliveryFailure(failure, event: waiter.route, sid: "http")
+            logDeliveryFailure(failure, event: waiter.route.event, sid: "http")
             hub.metrics.deliveryFailed(failure.code)
             response = HTTPRouteResponse(failure)
         }
-        finishHTTP(response, route: Route(ns: waiter.namespace, event: waiter.route), respond: waiter.respond.value)
+        finishHTTP(response, route: waiter.route, respond: waiter.respond.value)
     }
 
     private func logUnusableReply(route: String, from: String?, error: String?) {

@@ -51,10 +51,9 @@ struct ClientEventWaiter: Sendable {
 struct HTTPWaiter: Sendable {
     /// The loop of the HTTP connection.
     let loop: LoopHandle
-    /// The HTTP namespace of the request's listener (`http` or `<app>:http`).
-    let namespace: String
-    /// The announced route, for the metrics.
-    let route: String
+    /// The route published: the listener's HTTP namespace (`http` or `<app>:http`) and the
+    /// announced `<METHOD> <pattern>` (the metrics' and the failure shapes' key).
+    let route: Route
     /// When it was published, for the round-trip histogram.
     let started: NIODeadline
     /// Writes the response; called on `loop`, once.
