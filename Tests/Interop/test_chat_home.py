@@ -17,9 +17,10 @@ def start_home(cluster, conversations=("1:2", "3:4")):
 
 
 def home(edge, user_id):
-    """A HomeAssistant client of `user_id`: a JWT, and its own `user:{id}` room (presence)."""
+    """A HomeAssistant client of `user_id`: a JWT, and its own `user:{id}` room (presence), joined
+    once presence acknowledged it (presence may still be starting: a fixed pause is not enough)."""
     client = jwt_client(edge, user_id, NAMES[user_id])
-    client.sio.emit("joinRoom", str(user_id))
+    assert client.call("joinRoom", str(user_id))[0].get("success") is True
     return client
 
 
