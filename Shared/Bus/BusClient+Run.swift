@@ -13,7 +13,7 @@ extension BusClient {
             group.addTask { await self.runHellos(gone: handlers.gone) }
             group.addTask { await self.runClock() }
             for await batch in connection.batches {
-                let rest = take(batch, newInstance: handlers.newInstance)
+                let rest = take(batch, handlers: handlers)
                 if !rest.isEmpty { handlers.messages(rest) }
             }
             // Cancelled, or the connection closed: the pumps stop too.
@@ -29,16 +29,16 @@ extension BusClient {
     /// edges asked for, and late or repeated ones). ``run(_:)`` calls this for every batch; an
     /// owner that feeds messages by hand calls it instead.
     public func take(_ batch: [Envelope]) -> [Envelope] {
-        take(batch, newInstance: { _ in })
+        take(batch, handlers: Handlers())
     }
 
-    func take(_ batch: [Envelope], newInstance: @Sendable (Hello) -> Void) -> [Envelope] {
+    func take(_ batch: [Envelope], handlers: Handlers) -> [Envelope] {
         // Built only from the first message the client keeps: most batches are handed on as they came.
         var rest: [Envelope]?
         for (index, envelope) in batch.enumerated() {
             switch envelope.header.type {
             case .hello:
-                noteHello(envelope, newInstance: newInstance)
+                noteHello(envelope, handlers: handlers)
             case .reply:
                 let answered = delivery.receive(envelope)
                 if answered || envelope.topic == inbox {
@@ -54,13 +54,15 @@ extension BusClient {
     }
 
     /// Records a hello; the first one that makes the client ready is logged, and an announcing
-    /// client that waits for no start-up step says its first ready hello at once.
-    private func noteHello(_ envelope: Envelope, newInstance: @Sendable (Hello) -> Void) {
+    /// client that waits for no start-up step says its first ready hello at once. Its own hello
+    /// back reports how far its marked publications reached.
+    private func noteHello(_ envelope: Envelope, handlers: Handlers) {
         if let hello = try? envelope.decodeBody(as: Hello.self),
            case .newInstance = delivery.heard(hello)
         {
-            newInstance(hello)
+            handlers.newInstance(hello)
         }
+        if envelope.header.from == instance, let mark = heardOwnHello(envelope.header.id) { handlers.reached(mark) }
         let announcement = configuration.announcement
         guard announcement == nil || envelope.header.from == instance else { return }
         let (becameReady, announceNow) = state.withLock { state -> (Bool, Bool) in
@@ -81,7 +83,7 @@ extension BusClient {
     private func runHellos(gone: @Sendable ([ServiceDirectory.Instance]) async -> Void) async {
         while !Task.isCancelled {
             let announced = isAnnounced
-            if let hello = helloEnvelope(ready: announced) { connection.publish(hello) }
+            if let hello = helloEnvelope(ready: announced) { publishHello(hello) }
             let probing = configuration.announcement != nil && !announced
             let pause = probing ? configuration.probeIntervalMilliseconds : configuration.helloIntervalMilliseconds
             try? await Task.sleep(for: .milliseconds(pause))

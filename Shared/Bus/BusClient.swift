@@ -87,15 +87,20 @@ public final class BusClient: Sendable {
         public var newInstance: @Sendable (Hello) -> Void
         /// Instances that missed three of their hellos, each time some do. Default: nothing.
         public var gone: @Sendable ([ServiceDirectory.Instance]) async -> Void
+        /// Every publication of ``BusClient/publishMarked(_:)`` with a mark up to this one reached
+        /// the bus (a hello published after them came back). Default: nothing.
+        public var reached: @Sendable (UInt64) -> Void
 
         /// The handlers given; the others do nothing.
         public init(messages: @escaping @Sendable ([Envelope]) -> Void = { _ in },
                     newInstance: @escaping @Sendable (Hello) -> Void = { _ in },
-                    gone: @escaping @Sendable ([ServiceDirectory.Instance]) async -> Void = { _ in })
+                    gone: @escaping @Sendable ([ServiceDirectory.Instance]) async -> Void = { _ in },
+                    reached: @escaping @Sendable (UInt64) -> Void = { _ in })
         {
             self.messages = messages
             self.newInstance = newInstance
             self.gone = gone
+            self.reached = reached
         }
     }
 
@@ -113,6 +118,8 @@ public final class BusClient: Sendable {
     let delivery: DeliveryClient
     let logger: Logger
     let state = Mutex(State())
+    /// The marks of publications and of the hellos that will say they reached the bus.
+    let marks = Mutex(Marks())
     /// Milliseconds since the epoch when the client was made: the hello's `started`.
     let started = Clock.millisecondsSinceEpoch()
     /// Set by the clock before it sleeps for lack of waiting events; a send that finds it set
@@ -199,7 +206,7 @@ public final class BusClient: Sendable {
             defer { state.announced = true }
             return !state.announced
         }
-        if first, let hello = helloEnvelope(ready: true) { connection.publish(hello) }
+        if first, let hello = helloEnvelope(ready: true) { publishHello(hello) }
     }
 
     /// Waits until ``isReady``, at most `timeout`; returns whether it is.

@@ -37,7 +37,7 @@ public struct ServiceControl: Sendable {
             try EmitOutbox.store([emit], in: db)
             return (instructions, emit)
         }
-        if let emit { await emits.publish([emit], on: client.connection) }
+        if let emit { emits.publish([emit], on: client) }
         return instructions
     }
 }

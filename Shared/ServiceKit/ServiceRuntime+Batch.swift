@@ -14,9 +14,10 @@ extension ServiceRuntime {
     /// 3. the durable emits (what a handler emitted once it began a write) are stored in the
     ///    transaction, which then commits once (group commit); if the commit fails, every event
     ///    that wrote is answered `INTERNAL_ERROR` and what its handler emitted is dropped;
-    /// 4. the replies and emits are published, in order, in one hand-off to the bus thread, the
-    ///    successful replies remembered in memory, and the durable emits' rows deleted.
-    func handle(_ batch: [Envelope], on connection: BusConnection) async {
+    /// 4. the replies and emits are published, in order, in one hand-off to the bus thread, and
+    ///    the successful replies remembered in memory; the durable emits' rows are deleted once
+    ///    they reached the bus (``EmitPublisher``).
+    func handle(_ batch: [Envelope], on client: BusClient) async {
         let outputs = BatchPublication(instance: configuration.instance)
         let transaction = database.map(BatchTransaction.init(database:))
         let known = await lookUp(batch)
@@ -57,7 +58,7 @@ extension ServiceRuntime {
                 let context = makeContext(for: header, index: index, transaction: transaction, outputs: outputs)
                 if let mirror {
                     // Hellos reach this queue only for the mirror (the bus client noted them already).
-                    await feedMirror(envelope, mirror, context: context, on: connection)
+                    await feedMirror(envelope, mirror, context: context, on: client.connection)
                 } else if header.type == .life {
                     await observe(envelope, context: context)
                 }
@@ -67,15 +68,15 @@ extension ServiceRuntime {
                 break
             }
         }
-        await commit(outputs, transaction: transaction, writers: writers, on: connection)
+        await commit(outputs, transaction: transaction, writers: writers, on: client)
     }
 
     /// Ends a batch (or a gone handler's work): stores the durable emits in `transaction` and
     /// commits it (when the commit fails, the messages of `writers` are answered `INTERNAL_ERROR`
-    /// and their emits dropped), publishes everything in order, remembers the successful replies
-    /// and deletes the durable emits' rows.
+    /// and their emits dropped), publishes everything in order and remembers the successful
+    /// replies; the durable emits' rows go once they reached the bus.
     func commit(_ outputs: BatchPublication, transaction: BatchTransaction?, writers: Set<Int>,
-                on connection: BusConnection) async {
+                on client: BusClient) async {
         let durable = outputs.durableEmits
         if let transaction, !durable.isEmpty {
             do {
@@ -93,8 +94,7 @@ extension ServiceRuntime {
         }
         let (envelopes, remembered, stored) = outputs.take()
         memory.record(remembered)
-        connection.publish(envelopes)
-        await emits?.forget(stored)
+        if let emits { emits.publish(envelopes, stored: stored, on: client) } else { client.publish(envelopes) }
     }
 
     /// The stored replies of the batch's events: memory first, then one SQLite read for the

@@ -8,7 +8,7 @@ extension ServiceRuntime {
     /// ``BusClient/Handlers/gone``). Each runs like a batch of one message: its writes in a
     /// transaction of its own, its instructions emitted once that committed, durably when it
     /// wrote (stored with its writes, docs/bus-protocol.md §12).
-    func reportGone(_ instances: [ServiceDirectory.Instance], on connection: BusConnection) async {
+    func reportGone(_ instances: [ServiceDirectory.Instance], on client: BusClient) async {
         for instance in instances {
             guard let handler = definition.goneHandlers[instance.hello.service] else { continue }
             logger.warning("an instance went silent", metadata: ["instance": "\(instance.hello.instance)"])
@@ -24,7 +24,7 @@ extension ServiceRuntime {
                 logger.error("gone handler failed: \(error)")
             }
             await commit(outputs, transaction: transaction, writers: context.reply.hasWritten ? [0] : [],
-                         on: connection)
+                         on: client)
         }
     }
 }

@@ -75,7 +75,9 @@ public final class ServiceRuntime: Service, Sendable {
         return client
     }
 
-    /// Connects, serves until graceful shutdown, then lets queued replies go out and closes.
+    /// Connects, serves until graceful shutdown, then lets queued replies go out and closes (the
+    /// durable emits still waiting for the bus are forgotten when the close took less than the
+    /// linger time).
     public func run() async throws {
         let client = try BusClient(configuration: clientConfiguration, logger: logger)
         let outbox = database.map { OutboxDrainer(database: $0, client: client, logger: logger) }
@@ -96,7 +98,10 @@ public final class ServiceRuntime: Service, Sendable {
                         SocketMirror.signal(SocketMirror.goneSignal, from: $0.hello.instance)
                     })
                 }
-                await self.reportGone(instances, on: client.connection)
+                await self.reportGone(instances, on: client)
+            },
+            reached: { mark in
+                if let emits = self.emits { Task { await emits.reached(mark) } }
             })
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -110,14 +115,17 @@ public final class ServiceRuntime: Service, Sendable {
                     for await _ in queue.wakeups {
                         while !Task.isCancelled, let batch = queue.take(upTo: self.configuration.batchLimit) {
                             // A task of its own: shutdown cancels the loop, never a half-done batch.
-                            await Task { await self.handle(batch, on: client.connection) }.value
+                            await Task { await self.handle(batch, on: client) }.value
                         }
                         if Task.isCancelled { break }
                     }
                 }
             }
         }
+        let closing = ContinuousClock.now
         await client.shutdown()
+        await emits?.closed(within: ContinuousClock.now - closing,
+                            linger: .milliseconds(Int(configuration.bus.socketOptions.lingerMilliseconds)))
         logger.info("stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
@@ -129,7 +137,7 @@ public final class ServiceRuntime: Service, Sendable {
             if Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        await emits?.publishLeftovers(on: client.connection)
+        await emits?.publishLeftovers(on: client)
         if let mirror { await collectSnapshots(mirror, queue: queue) }
         let control = ServiceControl(instance: configuration.instance, logger: logger, database: database,
                                      client: client, emits: emits)

@@ -123,6 +123,26 @@ struct DurableEmitTests {
         }
     }
 
+    @Test("a durable emit's row stays until a hello said after it came back through the bus, or a quick graceful close")
+    func rowsStayUntilTheBusHasThem() async throws {
+        // Ready hellos every minute. The hello pump says one more as it ends its probing, just
+        // after the start-up step: it covers the background task's `settled`, and none follows.
+        let harness = try await ServiceHarness(emitter(keepRows: false), helloIntervalMilliseconds: 60_000)
+        #expect(await eventually { emits(harness)["settled"] != nil })
+        #expect(await eventually { (try? await rows(harness))?.isEmpty == true }, "a hello after it came back")
+        try await Task.sleep(for: .milliseconds(300))
+        harness.client.publish(fact(.connected))
+        #expect(await eventually { emits(harness)["connected-noted"]?.count == 1 })
+        try await Task.sleep(for: .milliseconds(300))
+        let connected = try #require(emits(harness)["connected-noted"]?.first)
+        #expect(try await rows(harness).map(\.id) == [connected.header.id],
+                "a process killed now would publish it again at its next start")
+        // A graceful stop whose close is quicker than the linger time sent them: the rows go.
+        await harness.stop(removingFiles: false)
+        #expect(try await rows(harness).isEmpty)
+        try? FileManager.default.removeItem(atPath: harness.configuration.dataDirectory)
+    }
+
     @Test("a durable emit keeps its place among the replies of its batch")
     func orderInTheBatch() async throws {
         let gate = Gate()

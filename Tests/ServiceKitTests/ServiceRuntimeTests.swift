@@ -43,7 +43,9 @@ final class ServiceHarness: Sendable {
 
     var databasePath: String { "\(configuration.dataDirectory)/\(name).sqlite" }
 
-    init(_ definition: ServiceDefinition, dataDirectory: String? = nil) async throws {
+    init(_ definition: ServiceDefinition, dataDirectory: String? = nil, helloIntervalMilliseconds: Int = 200)
+        async throws
+    {
         name = definition.name
         var proxyConfiguration = BusProxy.Configuration()
         proxyConfiguration.frontend = "tcp://127.0.0.1:*"
@@ -54,7 +56,7 @@ final class ServiceHarness: Sendable {
         configuration.bus.publishEndpoint = proxy.boundEndpoints.frontend
         configuration.bus.subscribeEndpoint = proxy.boundEndpoints.backend
         configuration.dataDirectory = dataDirectory ?? temporaryDirectory()
-        configuration.helloIntervalMilliseconds = 200
+        configuration.helloIntervalMilliseconds = helloIntervalMilliseconds
         self.configuration = configuration
         let runtime = try ServiceRuntime(definition: definition, configuration: configuration, logger: quietLogger)
         self.runtime = runtime
