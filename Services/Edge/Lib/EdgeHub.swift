@@ -96,12 +96,18 @@ extension EdgeHub {
         }
     }
 
-    /// Hands `list` to every loop, each to carry out for its own sockets; the loop of `request`
-    /// also answers it from the list. Lists that reach a loop before it gets to them are carried
+    /// Hands `list` to the loops it concerns, each to carry out for its own sockets; the loop of
+    /// `request` also answers it from the list. A list that names sockets only by sid (an echo's
+    /// ack and emit, a join of the sender) goes to the loops of those sockets and of `request`
+    /// alone (``InstructionList/loopsOfNamedSockets()``); one that reaches rooms, users or
+    /// everyone goes to every loop. Lists that reach a loop before it gets to them are carried
     /// out together (``LoopHandle/carryOut(_:answering:)``).
     func carryOut(_ list: InstructionList, answering request: OutstandingRequest?) {
-        for handle in loops {
-            handle.carryOut(list, answering: request.flatMap { $0.loop.isSame(as: handle) ? $0 : nil })
+        let named = loops.count > 1 ? list.loopsOfNamedSockets() : nil
+        for (index, handle) in loops.enumerated() {
+            let own = request.flatMap { $0.loop.isSame(as: handle) ? $0 : nil }
+            if own == nil, let named, !named.contains(index) { continue }
+            handle.carryOut(list, answering: own)
         }
     }
 

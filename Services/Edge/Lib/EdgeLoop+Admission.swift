@@ -45,10 +45,11 @@ extension EdgeLoop {
         }
     }
 
-    /// Admits a socket: a new sid, and the CONNECT answered.
+    /// Admits a socket: a new sid, which names this loop (so that a list naming the socket by
+    /// sid is handed to this loop alone, ``EdgeHub/carryOut(_:answering:)``), and the CONNECT answered.
     private func admit(_ namespace: String, _ admitted: AuthorizedSocket, on driver: ConnectionDriver) {
         driver.authorizing[namespace] = admitted
-        driver.socket(.accept(namespace: namespace, sid: SocketID.make()))
+        driver.socket(.accept(namespace: namespace, sid: SocketID.make(loop: index)))
     }
 
     /// Asks the service that announced `(namespace, "connect")` to accept or reject a socket that

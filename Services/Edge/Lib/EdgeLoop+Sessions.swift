@@ -49,8 +49,8 @@ extension EdgeLoop {
 }
 
 extension SocketID {
-    /// A new random Engine.IO session id whose first two characters name the loop it lives on
-    /// (`loop` below 4,096), the other 18 random.
+    /// A new random id, of an Engine.IO session or of a Socket.IO socket, whose first two
+    /// characters name the loop it lives on (`loop` below 4,096), the other 18 random.
     static func make(loop: Int) -> String {
         precondition((0..<4096).contains(loop), "the edge serves on at most 4,096 loops")
         let prefix = [alphabet[loop / 64], alphabet[loop % 64]]

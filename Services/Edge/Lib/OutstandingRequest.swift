@@ -135,6 +135,39 @@ struct InstructionList: Sendable {
     }
 }
 
+extension InstructionList {
+    /// The loops of the sockets this list names by sid (a socket's id names its loop,
+    /// ``SocketID/make(loop:)``), when it names sockets only so; `nil` when an instruction may
+    /// reach a socket of any loop (an emit to rooms, users or everyone, a join, leave or
+    /// disconnect by user). An `ack`, `accept` or `reject` concerns only the loop of the request
+    /// it answers, and a sid that no loop can have made (another edge's) names no loop.
+    func loopsOfNamedSockets() -> Set<Int>? {
+        var found = Set<Int>()
+        for instruction in instructions {
+            let sids: [String]?
+            switch instruction {
+            case .ack, .accept, .reject:
+                continue
+            case .emit(let emit):
+                guard emit.to.all != true, emit.to.rooms?.isEmpty ?? true, emit.to.users?.isEmpty ?? true else {
+                    return nil
+                }
+                sids = emit.to.sids
+            case .join(let membership), .leave(let membership):
+                guard membership.users?.isEmpty ?? true else { return nil }
+                sids = membership.sids
+            case .disconnect(let disconnect):
+                guard disconnect.users?.isEmpty ?? true else { return nil }
+                sids = disconnect.sids
+            }
+            for sid in sids ?? [] {
+                if let loop = SocketID.loop(of: sid) { found.insert(loop) }
+            }
+        }
+        return found
+    }
+}
+
 extension EdgeHub {
     /// The one completion of every outstanding request. An answer is carried out by every loop
     /// (its emits and joins may concern any socket) and finishes the request on its own loop; a
