@@ -62,15 +62,16 @@ extension EdgeLoop {
     /// when the service asks each client for an ack, each packet with its own ack id).
     private func emit(_ emit: Emit, attachments: [[UInt8]]) {
         guard let index = rooms[emit.ns] else { return }
-        let audience = SocketIO.Audience(everyone: emit.to.all ?? false, rooms: Set(emit.to.rooms ?? []),
-                                         sids: Set(emit.to.sids ?? []), users: Set(emit.to.users ?? []),
-                                         exceptRooms: Set(emit.except?.rooms ?? []),
-                                         exceptSids: Set(emit.except?.sids ?? []))
+        let audience = {
+            SocketIO.Audience(everyone: emit.to.all ?? false, rooms: Set(emit.to.rooms ?? []),
+                              sids: Set(emit.to.sids ?? []), users: Set(emit.to.users ?? []),
+                              exceptRooms: Set(emit.except?.rooms ?? []), exceptSids: Set(emit.except?.sids ?? []))
+        }
         let (arguments, bytes) = Placeholders.extract(emit.args, from: attachments)
         let packetArguments = [JSON.string(emit.event)] + arguments
         let client = EdgeApps.clientNamespace(emit.ns)
         if let ack = emit.ack {
-            let targets = index.resolve(audience)
+            let targets = index.resolve(audience())
             guard !targets.isEmpty else { return }
             hub.metrics.eventOut(emit.event, sockets: targets.count)
             for sid in targets {
@@ -79,10 +80,13 @@ extension EdgeLoop {
             return
         }
         let recipients: [ConnectionDriver]
-        if let (drivers, excluded) = broadcastTargets(audience, namespace: emit.ns, index: index) {
+        if let sid = Self.onlySocket(of: emit) {
+            // One socket by sid (a reply's emit to its sender): found at once, no audience resolved.
+            recipients = sockets[sid].flatMap { $0.namespace == emit.ns ? [$0.driver] : nil } ?? []
+        } else if let (drivers, excluded) = broadcastTargets(audience(), namespace: emit.ns, index: index) {
             recipients = excluded.isEmpty ? drivers : drivers.filter { driver in !excluded.contains { $0 === driver } }
         } else {
-            recipients = index.resolve(audience).compactMap { sockets[$0]?.driver }
+            recipients = index.resolve(audience()).compactMap { sockets[$0]?.driver }
         }
         guard !recipients.isEmpty else { return }
         hub.metrics.eventOut(emit.event, sockets: recipients.count)
@@ -91,6 +95,14 @@ extension EdgeLoop {
         for driver in recipients {
             driver.send(encoded, framed: framed)
         }
+    }
+
+    /// The sid of the one socket `emit` names, when it names exactly one by sid and nothing else
+    /// (no rooms, users, everyone or exclusions).
+    private static func onlySocket(of emit: Emit) -> String? {
+        guard emit.except == nil, emit.to.all != true, emit.to.rooms?.isEmpty ?? true, emit.to.users?.isEmpty ?? true,
+              let sids = emit.to.sids, sids.count == 1 else { return nil }
+        return sids[0]
     }
 
     /// The sockets of this loop in `namespace` named by sid or by user.

@@ -25,6 +25,11 @@ final class EdgeMetrics: Sendable {
     /// Counters already made, by label and then by their dimensions' values: making one takes
     /// the registry's lock and checks the name, too much once per event.
     private let counters = Mutex([String: [[String]: CoreMetrics.Counter]]())
+    /// Counters of one dimension, by label and then by its value: found without building a key
+    /// (the per-event ones: events in and out, delivery failures).
+    private let singles = Mutex([String: [String: CoreMetrics.Counter]]())
+    /// `switchboard_edge_instructions_total` by op, made at once: counted per instruction, with no lock.
+    private let instructions: [String: CoreMetrics.Counter]
     /// Made once, for the same reason.
     private let pending: CoreMetrics.Gauge
     private let roundTrip: Metrics.Timer
@@ -41,6 +46,11 @@ final class EdgeMetrics: Sendable {
             .milliseconds(500), .seconds(1), .seconds(5), .seconds(10),
         ]
         self.factory = factory
+        instructions = Dictionary(uniqueKeysWithValues: ["emit", "ack", "join", "leave", "disconnect", "accept", "reject"]
+            .map { op in
+                (op, CoreMetrics.Counter(label: "switchboard_edge_instructions_total", dimensions: [("op", op)],
+                                         factory: factory))
+            })
         pending = CoreMetrics.Gauge(label: "switchboard_edge_pending_events", factory: factory)
         roundTrip = Metrics.Timer(label: "switchboard_edge_bus_round_trip_seconds", factory: factory)
     }
@@ -84,15 +94,17 @@ final class EdgeMetrics: Sendable {
         counter("switchboard_edge_connections_refused_total", ("namespace", namespace), ("reason", reason)).increment()
     }
 
-    func eventIn(_ event: String) { counter("switchboard_edge_events_in_total", ("event", event)).increment() }
+    func eventIn(_ event: String) { counter("switchboard_edge_events_in_total", "event", event).increment() }
 
     func eventOut(_ event: String, sockets: Int) {
-        counter("switchboard_edge_events_out_total", ("event", event)).increment(by: sockets)
+        counter("switchboard_edge_events_out_total", "event", event).increment(by: sockets)
     }
 
-    func instructionApplied(_ op: String) { counter("switchboard_edge_instructions_total", ("op", op)).increment() }
+    func instructionApplied(_ op: String) {
+        (instructions[op] ?? counter("switchboard_edge_instructions_total", "op", op)).increment()
+    }
 
-    func deliveryFailed(_ code: String) { counter("switchboard_edge_delivery_failures_total", ("code", code)).increment() }
+    func deliveryFailed(_ code: String) { counter("switchboard_edge_delivery_failures_total", "code", code).increment() }
 
     /// One plain HTTP request answered: its route (`none` when no route matched) and status.
     func httpRequest(route: String, status: Int) {
@@ -109,6 +121,16 @@ final class EdgeMetrics: Sendable {
             if let counter = counters[label]?[values] { return counter }
             let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
             counters[label, default: [:]][values] = counter
+            return counter
+        }
+    }
+
+    /// The counter of `label` whose one dimension `key` is `value`.
+    private func counter(_ label: String, _ key: String, _ value: String) -> CoreMetrics.Counter {
+        singles.withLock { singles in
+            if let counter = singles[label]?[value] { return counter }
+            let counter = CoreMetrics.Counter(label: label, dimensions: [(key, value)], factory: factory)
+            singles[label, default: [:]][value] = counter
             return counter
         }
     }
