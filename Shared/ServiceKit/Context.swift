@@ -132,16 +132,17 @@ public struct Context: Sendable {
         } else {
             try await database.write { db in try db.inUndoableSavepoint { try work(db) } }
         }
-        if let stored { reply.stored(stored) }
+        if let stored { reply.stored(stored, instructions: instructions) }
         return instructions
     }
 
     /// Runs `body` in a read transaction of the service's database (checks that need no write
-    /// and no dedup record: a repeat may simply read again). Within a batch it reads on the
-    /// batch's connection, so it sees what earlier events of the batch wrote.
+    /// and no dedup record: a repeat may simply read again). Within a batch that holds the
+    /// writer it reads on the batch's connection, at once, and sees what earlier events of the
+    /// batch wrote.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard let database else { throw Failure.noDatabase }
-        if let transaction, transaction.isOpen { return try await transaction.read(body) }
+        if let transaction { return try await transaction.read(body) }
         return try await database.read(body)
     }
 
@@ -162,11 +163,12 @@ public struct Context: Sendable {
 }
 
 /// What one event's reply has gathered: attachments, whether it wrote, and the reply
-/// ``Context/write(_:)`` stored.
+/// ``Context/write(_:)`` stored, with the instructions it was encoded from.
 final class ReplyRecord: Sendable {
     private struct State {
         var attachments: [Data] = []
         var stored: StoredReply?
+        var storedInstructions: [Instruction] = []
         var wrote = false
     }
 
@@ -181,9 +183,18 @@ final class ReplyRecord: Sendable {
 
     var attachments: [Data] { state.withLock { $0.attachments } }
 
-    func stored(_ reply: StoredReply) { state.withLock { $0.stored = reply } }
+    func stored(_ reply: StoredReply, instructions: [Instruction]) {
+        state.withLock { state in
+            state.stored = reply
+            state.storedInstructions = instructions
+        }
+    }
 
     var storedReply: StoredReply? { state.withLock { $0.stored } }
+
+    /// The instructions of ``storedReply``, to compare with what the handler returned without
+    /// encoding them again.
+    var storedInstructions: [Instruction] { state.withLock { $0.storedInstructions } }
 
     /// Notes that the handler began a write (which commits or fails with its batch).
     func wrote() { state.withLock { $0.wrote = true } }

@@ -10,17 +10,60 @@ extension ServiceRuntime {
     /// 1. the ids of its events are looked up at once: in memory, then, for the events whose
     ///    handler is not declared pure, in SQLite (one read);
     /// 2. events and life facts are handled one after the other; every write of the
-    ///    batch goes into one transaction, a savepoint per write (``BatchTransaction``);
+    ///    batch goes into one transaction, a savepoint per write (``BatchTransaction``); the
+    ///    batch runs on a thread of its own that takes the database's writer at its first write
+    ///    and holds it to the end, so that a write or a read costs no hand-off between threads;
     /// 3. the durable emits (what a handler emitted once it began a write) are stored in the
     ///    transaction, which then commits once (group commit); if the commit fails, every event
     ///    that wrote is answered `INTERNAL_ERROR` and what its handler emitted is dropped;
     /// 4. the replies and emits are published, in order, in one hand-off to the bus thread, and
     ///    the successful replies remembered in memory; the durable emits' rows are deleted once
     ///    they reached the bus (``EmitPublisher``).
+    ///
+    /// A batch of events whose handlers are all declared pure never takes the writer.
     func handle(_ batch: [Envelope], on client: BusClient) async {
+        await runBatch(usingDatabase: mayUseDatabase(batch), on: client) { transaction, outputs in
+            await self.handleMessages(of: batch, transaction: transaction, outputs: outputs, on: client)
+        }
+    }
+
+    /// Runs `work` (which answers messages into the outputs it is given and returns the
+    /// positions of those whose handlers wrote) in a ``BatchTransaction`` when the service has a
+    /// database and `usingDatabase`; stores the durable emits in the transaction and commits it
+    /// (when the commit fails, the messages that wrote are answered `INTERNAL_ERROR` and their
+    /// emits dropped); publishes everything in order and remembers the successful replies. The
+    /// durable emits' rows go once they reached the bus.
+    func runBatch(usingDatabase: Bool, on client: BusClient,
+                  _ work: @escaping @Sendable (BatchTransaction?, BatchPublication) async -> Set<Int>) async
+    {
         let outputs = BatchPublication(instance: configuration.instance)
-        let transaction = database.map(BatchTransaction.init(database:))
-        let known = await lookUp(batch)
+        let writers: Set<Int>
+        if let database, usingDatabase {
+            let failure: (any Error)?
+            (writers, failure) = await BatchTransaction.run(on: database) { transaction in
+                let writers = await work(transaction, outputs)
+                await self.storeDurableEmits(of: outputs, in: transaction)
+                return writers
+            }
+            if let failure, !writers.isEmpty {
+                logger.error("the batch's transaction did not commit; its writes are answered INTERNAL_ERROR: \(failure)",
+                             metadata: ["events": "\(writers.count)"])
+                outputs.fail(owners: writers)
+            }
+        } else {
+            writers = await work(nil, outputs)
+        }
+        let (envelopes, remembered, stored) = outputs.take()
+        memory.record(remembered)
+        if let emits { emits.publish(envelopes, stored: stored, on: client) } else { client.publish(envelopes) }
+    }
+
+    /// The messages of `batch`, answered in order into `outputs`; returns the positions of
+    /// those whose handlers wrote.
+    private func handleMessages(of batch: [Envelope], transaction: BatchTransaction?, outputs: BatchPublication,
+                                on client: BusClient) async -> Set<Int>
+    {
+        let known = await lookUp(batch, in: transaction)
         // The replies decided in this batch, for a copy of an event that arrives in the same batch.
         var decided: [String: (owner: Int, reply: StoredReply)] = [:]
         var writers: Set<Int> = []
@@ -68,49 +111,53 @@ extension ServiceRuntime {
                 break
             }
         }
-        await commit(outputs, transaction: transaction, writers: writers, on: client)
+        return writers
     }
 
-    /// Ends a batch (or a gone handler's work): stores the durable emits in `transaction` and
-    /// commits it (when the commit fails, the messages of `writers` are answered `INTERNAL_ERROR`
-    /// and their emits dropped), publishes everything in order and remembers the successful
-    /// replies; the durable emits' rows go once they reached the bus.
-    func commit(_ outputs: BatchPublication, transaction: BatchTransaction?, writers: Set<Int>,
-                on client: BusClient) async {
-        let durable = outputs.durableEmits
-        if let transaction, !durable.isEmpty {
-            do {
-                try await transaction.write { db in try EmitOutbox.store(durable, in: db) }
-                outputs.markStored()
-            } catch {
-                logger.error("durable emits not stored; they are published without a copy: \(error)",
-                             metadata: ["emits": "\(durable.count)"])
+    /// Whether handling `batch` may touch the database: anything but events of routes declared
+    /// pure (whose replies are remembered in memory only) and messages that are not for a service.
+    private func mayUseDatabase(_ batch: [Envelope]) -> Bool {
+        batch.contains { envelope in
+            switch envelope.header.type {
+            case .event:
+                !definition.pureRoutes.contains(Route(ns: envelope.header.ns ?? "/", event: envelope.header.event ?? ""))
+            case .life, .hello: true
+            case .reply, .emit: false
             }
         }
-        if let transaction, let error = await transaction.finish() {
-            logger.error("the batch's transaction did not commit; its writes are answered INTERNAL_ERROR: \(error)",
-                         metadata: ["events": "\(writers.count)"])
-            outputs.fail(owners: writers)
-        }
-        let (envelopes, remembered, stored) = outputs.take()
-        memory.record(remembered)
-        if let emits { emits.publish(envelopes, stored: stored, on: client) } else { client.publish(envelopes) }
     }
 
-    /// The stored replies of the batch's events: memory first, then one SQLite read for the
-    /// rest whose handler is not declared pure.
-    private func lookUp(_ batch: [Envelope]) async -> Result<[String: StoredReply], any Error> {
+    /// Stores the durable emits of `outputs` in `transaction` (before it commits).
+    private func storeDurableEmits(of outputs: BatchPublication, in transaction: BatchTransaction) async {
+        let durable = outputs.durableEmits
+        guard !durable.isEmpty else { return }
+        do {
+            try await transaction.write { db in try EmitOutbox.store(durable, in: db) }
+            outputs.markStored()
+        } catch {
+            logger.error("durable emits not stored; they are published without a copy: \(error)",
+                         metadata: ["emits": "\(durable.count)"])
+        }
+    }
+
+    /// The stored replies of the batch's events: memory first, then one SQLite read on the
+    /// batch's connection for the rest whose handler is not declared pure (a batch without a
+    /// transaction holds only those).
+    private func lookUp(_ batch: [Envelope], in transaction: BatchTransaction?) async
+        -> Result<[String: StoredReply], any Error>
+    {
         let events = batch.filter { $0.header.type == .event }
         guard !events.isEmpty else { return .success([:]) }
         var found = memory.replies(for: events.map(\.header.id))
-        guard let stored else { return .success(found) }
+        guard let transaction else { return .success(found) }
         let unknown = events.filter { envelope in
             found[envelope.header.id] == nil
                 && !definition.pureRoutes.contains(Route(ns: envelope.header.ns ?? "/", event: envelope.header.event ?? ""))
         }.map(\.header.id)
         guard !unknown.isEmpty else { return .success(found) }
         do {
-            found.merge(try await stored.replies(for: unknown)) { memory, _ in memory }
+            let stored = try await transaction.read { db in try SQLiteDedupStore.replies(for: unknown, in: db) }
+            found.merge(stored) { memory, _ in memory }
             return .success(found)
         } catch {
             return .failure(error)
@@ -140,7 +187,7 @@ extension ServiceRuntime {
                 return StoredReply(body: try JSONCoding.encode(instructions), error: nil,
                                    attachments: context.reply.attachments)
             }
-            if stored.body != (try? JSONCoding.encode(instructions)) {
+            if instructions != context.reply.storedInstructions {
                 context.logger.error("handler returned other instructions than it wrote; the written ones stand")
             }
             return stored

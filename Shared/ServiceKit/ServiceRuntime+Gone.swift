@@ -13,18 +13,17 @@ extension ServiceRuntime {
             guard let handler = definition.goneHandlers[instance.hello.service] else { continue }
             logger.warning("an instance went silent", metadata: ["instance": "\(instance.hello.instance)"])
             let header = BusHeader(type: .life, from: instance.hello.instance)
-            let outputs = BatchPublication(instance: configuration.instance)
-            let transaction = database.map(BatchTransaction.init(database:))
-            let context = makeContext(for: header, index: 0, transaction: transaction, outputs: outputs)
-            do {
-                let argument = try JSONCoding.decode(JSON.self, from: JSONCoding.encode(instance.hello))
-                let instructions = try await handler(Event(header: header, args: [argument]), context)
-                if !instructions.isEmpty { context.emit(instructions, attachments: context.reply.attachments) }
-            } catch {
-                logger.error("gone handler failed: \(error)")
+            await runBatch(usingDatabase: true, on: client) { transaction, outputs in
+                let context = self.makeContext(for: header, index: 0, transaction: transaction, outputs: outputs)
+                do {
+                    let argument = try JSONCoding.decode(JSON.self, from: JSONCoding.encode(instance.hello))
+                    let instructions = try await handler(Event(header: header, args: [argument]), context)
+                    if !instructions.isEmpty { context.emit(instructions, attachments: context.reply.attachments) }
+                } catch {
+                    self.logger.error("gone handler failed: \(error)")
+                }
+                return context.reply.hasWritten ? [0] : []
             }
-            await commit(outputs, transaction: transaction, writers: context.reply.hasWritten ? [0] : [],
-                         on: client)
         }
     }
 }
