@@ -34,7 +34,8 @@ struct ChatBenchCommand: AsyncParsableCommand {
     @Option(help: "First user, server and channel id the benchmark seeds.") var idBase: Int64 = 900_000
     @Option(help: "HS256 secret of the edge's JWTs.")
     var jwtSecret = ProcessInfo.processInfo.environment["EDGE_JWT_SECRET"] ?? "switchboard-development-jwt-secret-change-me-now"
-    @Option(help: "Comma-separated process names whose CPU is counted.") var serverProcesses = "edge,bus,chat,presence"
+    @Option(help: "Comma-separated processes whose CPU is counted: a name (the one process of that name) or name=pid.")
+    var serverProcesses = "edge,bus,chat,presence"
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     /// Refuses settings that would measure nothing.

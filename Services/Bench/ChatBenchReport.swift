@@ -7,9 +7,14 @@ struct ProcessCPU {
     /// The processes measured, by name.
     let processes: [(name: String, pid: Int32)]
 
-    /// The processes named `names` that exist exactly once (others are left out, with a warning).
+    /// The processes of `names`: `name=pid` is that process; a bare `name` is the one process of
+    /// that name, counted only when exactly one exists (others are left out, with a warning:
+    /// give pids when other servers of the same names run on the machine).
     init(names: [String]) {
-        processes = names.compactMap { name in
+        processes = names.compactMap { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2, let pid = Int32(parts[1]) { return (parts[0], pid) }
+            let name = entry
             guard let pid = try? EdgeBenchCommand.onlyProcess(named: name) else {
                 FileHandle.standardError.write(Data("warning: no single process named \(name); its CPU is not counted\n".utf8))
                 return nil
