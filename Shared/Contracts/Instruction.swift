@@ -41,6 +41,13 @@ public struct Audience: Codable, Sendable, Equatable {
     /// Every socket in the namespace.
     public var all: Bool?
 
+    /// The socket ids, when the audience names sockets by sid alone (no rooms, users or
+    /// everyone); `nil` otherwise.
+    public var sidsOnly: [String]? {
+        guard all != true, rooms?.isEmpty ?? true, users?.isEmpty ?? true else { return nil }
+        return sids ?? []
+    }
+
     /// An audience from any of its parts.
     public init(rooms: [String]? = nil, sids: [String]? = nil, users: [String]? = nil, all: Bool? = nil) {
         self.rooms = rooms

@@ -100,8 +100,7 @@ extension EdgeLoop {
     /// The sid of the one socket `emit` names, when it names exactly one by sid and nothing else
     /// (no rooms, users, everyone or exclusions).
     private static func onlySocket(of emit: Emit) -> String? {
-        guard emit.except == nil, emit.to.all != true, emit.to.rooms?.isEmpty ?? true, emit.to.users?.isEmpty ?? true,
-              let sids = emit.to.sids, sids.count == 1 else { return nil }
+        guard emit.except == nil, let sids = emit.to.sidsOnly, sids.count == 1 else { return nil }
         return sids[0]
     }
 

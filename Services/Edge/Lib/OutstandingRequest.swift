@@ -149,10 +149,8 @@ extension InstructionList {
             case .ack, .accept, .reject:
                 continue
             case .emit(let emit):
-                guard emit.to.all != true, emit.to.rooms?.isEmpty ?? true, emit.to.users?.isEmpty ?? true else {
-                    return nil
-                }
-                sids = emit.to.sids
+                guard let named = emit.to.sidsOnly else { return nil }
+                sids = named
             case .join(let membership), .leave(let membership):
                 guard membership.users?.isEmpty ?? true else { return nil }
                 sids = membership.sids
