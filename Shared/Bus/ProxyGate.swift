@@ -10,6 +10,23 @@ struct ProxyGate {
     private var lastCheck = ContinuousClock.now
     /// Keys already logged as refused, so each is logged once.
     private var loggedRefusals: Set<String> = []
+    /// The keys of recent messages with their roles, by where libzmq keeps a connection's
+    /// `User-Id` (one string per connection, shared by its messages); see ``role(ofUserID:)``.
+    private var knownKeys: [KnownKey] = []
+    /// How many connections' keys ``knownKeys`` remembers before it starts over.
+    private static let knownKeysLimit = 64
+
+    /// A connection's key as ``role(ofUserID:)`` remembers it.
+    struct KnownKey {
+        /// Where libzmq keeps the key's text for the connection (an address, never read through).
+        let address: UInt
+        /// The key's text, NUL-terminated, to check `pointer` still holds it.
+        let text: [CChar]
+        /// The key.
+        let key: String
+        /// Its role; `nil` when the roles file does not name it.
+        let role: BusRole?
+    }
     let logger: Logger
 
     init(folder: BusKeyFolder, roles: BusRoles, logger: Logger) {
@@ -38,8 +55,28 @@ struct ProxyGate {
         rolesModified = modified
         roles = BusRoles(text: text)
         loggedRefusals.removeAll()
+        knownKeys.removeAll()
         logger.notice("roles file read again: \(roles.roles.count) keys")
         logProblems()
+    }
+
+    /// The key and role of the sender of a message whose `User-Id` is `userID`. A message's
+    /// `User-Id` points into its connection's metadata, so the messages of one connection share
+    /// it: the key is read and looked up once per connection, not once per message. The text
+    /// is compared as well, since another connection's metadata may later sit at the same place.
+    mutating func role(ofUserID userID: UnsafePointer<CChar>) -> KnownKey {
+        let address = UInt(bitPattern: userID)
+        if let known = knownKeys.first(where: { $0.address == address }),
+           known.text.withUnsafeBufferPointer({ strcmp($0.baseAddress!, userID) }) == 0
+        {
+            return known
+        }
+        let key = String(cString: userID)
+        let known = KnownKey(address: address, text: key.utf8CString.map { $0 }, key: key, role: roles.roles[key])
+        knownKeys.removeAll { $0.address == address }
+        if knownKeys.count == Self.knownKeysLimit { knownKeys.removeAll() }
+        knownKeys.append(known)
+        return known
     }
 
     /// The ZAP reply to one request (RFC 27): `200` with the key as User-Id for a known CURVE

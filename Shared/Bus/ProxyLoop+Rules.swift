@@ -84,13 +84,17 @@ extension ProxyLoop {
 
     /// The sender's key and why its message is refused; `nil` when it may be forwarded.
     private func publishingRefusal() -> (key: String, reason: String)? {
-        guard let key = Self.userID(of: &parts[0]) else { return ("", "a message without a key") }
-        guard let role = gate?.roles.roles[key] else { return (key, "a key no longer in the roles file") }
-        // The header is read as a receiver reads it (`Envelope.decode`), from one copy of its bytes.
-        let headerBytes = partCount >= 3 ? Data(Self.bytes(of: &parts[1])) : Data()
+        guard let userID = zmq_msg_gets(&parts[0], "User-Id"), let known = gate?.role(ofUserID: userID) else {
+            return ("", "a message without a key")
+        }
+        let key = known.key
+        guard let role = known.role else { return (key, "a key no longer in the roles file") }
+        // The header is read as a receiver reads it (`Envelope.decode`): the plain reading straight
+        // from the message, and `JSONDecoder` on a copy only when that gives up.
         guard partCount >= 3, Self.bytes(of: &parts[0]).count > 0,
               let topic = String(validating: Self.bytes(of: &parts[0]), as: UTF8.self),
-              let header = BusHeader(wire: headerBytes) ?? (try? JSONCoding.decode(BusHeader.self, from: headerBytes)),
+              let header = BusHeader(wire: Self.bytes(of: &parts[1]))
+                ?? (try? JSONCoding.decode(BusHeader.self, from: Data(Self.bytes(of: &parts[1])))),
               header.v == BusHeader.protocolVersion
         else { return (key, "a malformed message") }
         let reason = ProxyRules.refusal(role: role, topic: topic[...], header: header) {

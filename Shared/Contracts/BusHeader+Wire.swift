@@ -51,11 +51,14 @@ extension BusHeader {
     /// Reads frame 1 when it is plain JSON (see above); `nil` means "decode it with `JSONCoding`",
     /// which then gives the header or the precise error.
     package init?(wire data: Data) {
-        let header = data.withUnsafeBytes { raw -> BusHeader? in
-            var reader = WireReader(raw.bindMemory(to: UInt8.self))
-            return try? reader.header()
-        }
-        guard let header else { return nil }
+        guard let header = data.withUnsafeBytes({ BusHeader(wire: $0) }) else { return nil }
+        self = header
+    }
+
+    /// The same reading straight from bytes held elsewhere (a libzmq message), without copying them.
+    package init?(wire bytes: UnsafeRawBufferPointer) {
+        var reader = WireReader(bytes.bindMemory(to: UInt8.self))
+        guard let header = try? reader.header() else { return nil }
         self = header
     }
 }
@@ -288,7 +291,7 @@ private struct WireReader: ByteScanning {
         }
         let digits = index - start
         guard digits == 1 || (digits > 1 && bytes[start] != UInt8(ascii: "0")) else { throw NotPlain() }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+        if let after = next, after == UInt8(ascii: ".") || after == UInt8(ascii: "e") || after == UInt8(ascii: "E") {
             throw NotPlain()
         }
         if negative {
