@@ -154,28 +154,26 @@ private struct WireReader: ByteScanning {
         var seen = SeenKeys()
         try openObject()
         while let key = try nextKey(first: seen.isEmpty) {
-            switch key {
-            case "v": try seen.insert(0); v = try required(Int(exactly: integer()))
-            case "id": try seen.insert(1); id = try string()
-            case "type": try seen.insert(2); type = try required(MessageType(rawValue: string()))
-            case "from": try seen.insert(3); from = try string()
-            case "ts": try seen.insert(4); ts = try integer()
-            case "re": try seen.insert(5); re = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "traceparent":
-                try seen.insert(6); traceparent = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "ns": try seen.insert(7); ns = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "event": try seen.insert(8); event = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "sid": try seen.insert(9); sid = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "edge": try seen.insert(10); edge = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "user": try seen.insert(11); user = try nullable { reader throws(NotPlain) in try reader.identity() }
-            case "ack": try seen.insert(12); ack = try nullable { reader throws(NotPlain) in try reader.bool() }
-            case "ip": try seen.insert(13); ip = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "replyTo":
-                try seen.insert(14); replyTo = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "error": try seen.insert(15); error = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "auth": try seen.insert(16); auth = try nullable { reader throws(NotPlain) in try reader.string() }
-            default: throw NotPlain()
+            if key.named("v") { try seen.insert(0); v = try required(Int(exactly: integer())) }
+            else if key.named("id") { try seen.insert(1); id = try string() }
+            else if key.named("type") { try seen.insert(2); type = try required(MessageType(rawValue: string())) }
+            else if key.named("from") { try seen.insert(3); from = try string() }
+            else if key.named("ts") { try seen.insert(4); ts = try integer() }
+            else if key.named("re") { try seen.insert(5); re = try nullableString() }
+            else if key.named("traceparent") { try seen.insert(6); traceparent = try nullableString() }
+            else if key.named("ns") { try seen.insert(7); ns = try nullableString() }
+            else if key.named("event") { try seen.insert(8); event = try nullableString() }
+            else if key.named("sid") { try seen.insert(9); sid = try nullableString() }
+            else if key.named("edge") { try seen.insert(10); edge = try nullableString() }
+            else if key.named("user") {
+                try seen.insert(11); user = try nullable { reader throws(NotPlain) in try reader.identity() }
             }
+            else if key.named("ack") { try seen.insert(12); ack = try nullable { reader throws(NotPlain) in try reader.bool() } }
+            else if key.named("ip") { try seen.insert(13); ip = try nullableString() }
+            else if key.named("replyTo") { try seen.insert(14); replyTo = try nullableString() }
+            else if key.named("error") { try seen.insert(15); error = try nullableString() }
+            else if key.named("auth") { try seen.insert(16); auth = try nullableString() }
+            else { throw NotPlain() }
         }
         skipWhitespace()
         guard index == bytes.count, let v, let id, let type, let from, let ts else { throw NotPlain() }
@@ -201,14 +199,13 @@ private struct WireReader: ByteScanning {
         var seen = SeenKeys()
         try openObject()
         while let key = try nextKey(first: seen.isEmpty) {
-            switch key {
-            case "id":
+            if key.named("id") {
                 try seen.insert(0)
                 id = index < bytes.count && bytes[index] == UInt8(ascii: "\"") ? try string() : String(try integer())
-            case "role": try seen.insert(1); role = try nullable { reader throws(NotPlain) in try reader.string() }
-            case "name": try seen.insert(2); name = try nullable { reader throws(NotPlain) in try reader.string() }
-            default: throw NotPlain()
             }
+            else if key.named("role") { try seen.insert(1); role = try nullableString() }
+            else if key.named("name") { try seen.insert(2); name = try nullableString() }
+            else { throw NotPlain() }
         }
         guard let id else { throw NotPlain() }
         return Identity(id: id, role: role, name: name)
@@ -235,18 +232,42 @@ private struct WireReader: ByteScanning {
 
     /// The next member's key, the reader then at its value; `nil` once the object's closing
     /// brace is read. `first` tells whether a member was read before (then a comma comes first).
-    private mutating func nextKey(first: Bool) throws(NotPlain) -> String? {
+    /// A key is compared where it lies, not made into a `String`: keys this reader knows are
+    /// plain ASCII, so one with an escape or a control character is no key of ours.
+    private mutating func nextKey(first: Bool) throws(NotPlain) -> Key? {
         skipWhitespace()
         if take(UInt8(ascii: "}")) { return nil }
         if !first {
             try expect(UInt8(ascii: ","))
             skipWhitespace()
         }
-        let key = try string()
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+            if bytes[index] == UInt8(ascii: "\\") || bytes[index] < 0x20 { throw NotPlain() }
+            index += 1
+        }
+        let key = Key(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        try expect(UInt8(ascii: "\""))
         skipWhitespace()
         try expect(UInt8(ascii: ":"))
         skipWhitespace()
         return key
+    }
+
+    /// A member's key as it lies in the header's bytes.
+    private struct Key {
+        let bytes: UnsafeBufferPointer<UInt8>
+
+        /// Whether the key is `name`.
+        func named(_ name: StaticString) -> Bool {
+            bytes.count == name.utf8CodeUnitCount && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+        }
+    }
+
+    /// `null`, or a string.
+    private mutating func nullableString() throws(NotPlain) -> String? {
+        try nullable { reader throws(NotPlain) in try reader.string() }
     }
 
     /// `null`, for an optional member that is absent, or else what `read` reads.
