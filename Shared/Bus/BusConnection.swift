@@ -4,29 +4,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// What a ``BusConnection`` listens to. libzmq matches subscriptions by prefix; the connection
-/// also drops messages whose topic is not exactly wanted, so `.exact("edge")` does not
-/// deliver `edge.<other>`.
-public enum Subscription: Hashable, Sendable {
-    /// Exactly this topic.
-    case exact(String)
-    /// Every topic starting with this text (`""`: everything).
-    case prefix(String)
-
-    var zmqPrefix: String {
-        switch self {
-        case .exact(let topic), .prefix(let topic): topic
-        }
-    }
-
-    func matches(_ topic: String) -> Bool {
-        switch self {
-        case .exact(let wanted): topic == wanted
-        case .prefix(let prefix): topic.hasPrefix(prefix)
-        }
-    }
-}
-
 /// A process's connection to the bus: one PUB socket to the bus's XSUB side and one SUB socket
 /// to its XPUB side, owned by one dedicated thread (`zmq_poll` over the SUB socket and an
 /// inproc wake-up socket). Any thread or task may publish without blocking; received messages
@@ -82,19 +59,19 @@ public final class BusConnection: Sendable {
 
     /// Every received message that matches a subscription, one wake-up's worth at a time.
     public let batches: BusBatches
-    private let continuation: AsyncStream<[Envelope]>.Continuation
-    private let receiveBufferLimit: Int?
+    let continuation: AsyncStream<[Envelope]>.Continuation
+    let receiveBufferLimit: Int?
     private let outbox = Mutex(Outbox())
     private let context: ZMQContext
     private let sockets: Mutex<Sockets>
     private let wake: Mutex<WakeSocket>
-    private let logger: Logger
+    let logger: Logger
     // The counters: only the bus thread adds to them, so relaxed atomics suffice and no lock
     // is taken per message.
     private let published = Atomic<Int>(0)
-    private let received = Atomic<Int>(0)
-    private let malformed = Atomic<Int>(0)
-    private let dropped = Atomic<Int>(0)
+    let received = Atomic<Int>(0)
+    let malformed = Atomic<Int>(0)
+    let dropped = Atomic<Int>(0)
 
     /// The bus thread's sockets, reached only under the mutex (the thread takes them once at
     /// start and holds no lock while polling).
@@ -287,52 +264,5 @@ extension BusConnection {
             logger.error("bus command failed: \(error)")
         }
         return true
-    }
-
-    /// Receives what is waiting, at most 1,024 messages so queued commands are not starved,
-    /// and hands them to the consumer as one batch. Past `receiveBufferLimit` messages waiting
-    /// for the consumer, newer ones are dropped and counted.
-    private func drain(_ sub: ZMQSocket, subscriptions: [Subscription: Int]) {
-        var batch: [Envelope] = []
-        defer { deliver(batch) }
-        for _ in 0..<1024 {
-            let frames: [Data]
-            do {
-                guard let received = try sub.receive() else { return }
-                frames = received
-            } catch {
-                logger.error("bus receive failed: \(error)")
-                return
-            }
-            // The exact-topic check comes first: a message for a topic this process does
-            // not want is skipped unread, even when it is malformed.
-            if let topic = frames.first.flatMap({ String(data: $0, encoding: .utf8) }),
-               !subscriptions.keys.contains(where: { $0.matches(topic) })
-            {
-                continue
-            }
-            let envelope: Envelope
-            do {
-                envelope = try Envelope.decode(frames)
-            } catch {
-                malformed.wrappingAdd(1, ordering: .relaxed)
-                logger.warning("dropped a malformed bus message: \(error)")
-                continue
-            }
-            if let limit = receiveBufferLimit,
-               batches.backlog.count.load(ordering: .relaxed) + batch.count >= limit
-            {
-                dropped.wrappingAdd(1, ordering: .relaxed)
-            } else {
-                batch.append(envelope)
-            }
-        }
-    }
-
-    private func deliver(_ batch: [Envelope]) {
-        guard !batch.isEmpty else { return }
-        batches.backlog.count.wrappingAdd(batch.count, ordering: .relaxed)
-        continuation.yield(batch)
-        received.wrappingAdd(batch.count, ordering: .relaxed)
     }
 }
