@@ -105,7 +105,8 @@ struct EdgeConfiguration: Sendable {
     /// Timeouts and rate limits.
     var limits = Limits()
     /// Event loops (threads) serving connections, each with its own sockets and rooms; `nil`
-    /// (the default) is one per core of the machine.
+    /// (the default) is one per core the process may run on: its CPU affinity mask, capped by
+    /// the cgroup's quota (``EdgeServer/defaultLoops``).
     var loops: Int?
     /// Plain Engine.IO endpoints of listeners that name none: path (e.g. `/engine.io/`) → the bus
     /// namespace their messages are published on. Default none.

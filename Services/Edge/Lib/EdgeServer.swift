@@ -9,11 +9,11 @@ import ServiceLifecycle
 
 /// The listeners and the bus bridge, as one lifecycle service.
 ///
-/// It serves on `loops` event loops (default one per core); NIO spreads the connections over
-/// them. Each loop's state (``EdgeLoop``: its connections, sockets and rooms) needs no locks; a
-/// request for a session of another loop is carried out there (`EdgeLoop+Sessions`), and the
-/// bus pump, the authentication tasks and the other loops hand their work to a loop through its
-/// ``LoopHandle``.
+/// It serves on `loops` event loops (default: one per core it may run on, ``defaultLoops``);
+/// NIO spreads the connections over them. Each loop's state (``EdgeLoop``: its connections,
+/// sockets and rooms) needs no locks; a request for a session of another loop is carried out
+/// there (`EdgeLoop+Sessions`), and the bus pump, the authentication tasks and the other
+/// loops hand their work to a loop through its ``LoopHandle``.
 final class EdgeServer: Service, Sendable {
     private let configuration: EdgeConfiguration
     private let group: MultiThreadedEventLoopGroup
@@ -25,7 +25,7 @@ final class EdgeServer: Service, Sendable {
         self.configuration = configuration
         self.bus = bus
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.loops ?? System.coreCount)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.loops ?? Self.defaultLoops)
         hub = EdgeHub(configuration: configuration, bus: bus, authorizer: authorizer, metrics: EdgeMetrics(),
                       logger: logger, loops: Array(group.makeIterator()))
     }
