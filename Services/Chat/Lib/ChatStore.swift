@@ -4,8 +4,8 @@ import GRDB
 
 /// The SQLite side of the chat service (`<SWITCHBOARD_DATA>/chat.sqlite`): the migrations and
 /// the queries shared by the contracts. Every query runs inside the caller's transaction. The
-/// statements of every message sent (channel, membership, name, insert) are prepared once per
-/// connection (`cachedStatement`): preparing them again cost ~5% of the service's CPU.
+/// statements of every message sent (channel with membership, name, insert) are prepared once
+/// per connection (`cachedStatement`): preparing them again cost ~5% of the service's CPU.
 public enum ChatStore {
     /// Migrations `chat.1` (accounts, Zizany servers, channels, memberships, messages) and
     /// `chat.2` (Chatto rooms, messages and who is in which room).

@@ -135,9 +135,9 @@ enum ZizanyChat {
             try checkChannel(db, channelID, user: user.id)
             let message = try ChatStore.insertMessage(db, channel: channelID, user: user.id,
                                                       username: try displayName(db, user), content: content, at: time)
-            return [.emit(Emit(ns: ns, event: "message:new", args: [message.json],
-                               to: Audience(rooms: ["channel:\(channelID)"])))]
-                + event.acknowledge([["ok": true, "message": message.json]])
+            let json = message.json
+            return [.emit(Emit(ns: ns, event: "message:new", args: [json], to: Audience(rooms: ["channel:\(channelID)"])))]
+                + event.acknowledge([["ok": true, "message": json]])
         }
     }
 
@@ -164,8 +164,10 @@ enum ZizanyChat {
 
     /// The channel exists (`E_CHANNEL_NOT_FOUND`) and `user` is a member of its server (`E_FORBIDDEN`).
     static func checkChannel(_ db: Database, _ channelID: Int64, user: Int64) throws {
-        guard let channel = try ChatStore.channel(db, id: channelID) else { throw Failure.channelNotFound }
-        guard try ChatStore.isMember(db, server: channel.serverID, user: user) else { throw Failure.forbidden }
+        guard let isMember = try ChatStore.channelAccess(db, id: channelID, user: user) else {
+            throw Failure.channelNotFound
+        }
+        guard isMember else { throw Failure.forbidden }
     }
 
     /// The name shown for `user`: the session's username, else the seeded name, else `user {id}`.
