@@ -17,15 +17,19 @@ public struct Context: Sendable {
     }
 
     /// Logger with the event's id and name attached. Made when asked for: attaching metadata
-    /// makes a stream log handler render all of it again, too much for every event when most
-    /// handlers never log.
+    /// makes a stream log handler render all of it again, and building it cost every event two
+    /// strings and a dictionary, too much when most handlers never log.
     public var logger: Logger {
         var logger = baseLogger
-        for (key, value) in eventMetadata { logger[metadataKey: key] = value }
+        if let eventName {
+            logger[metadataKey: "event"] = "\(eventName)"
+            logger[metadataKey: "id"] = "\(eventID ?? "-")"
+        }
         return logger
     }
     private let baseLogger: Logger
-    private let eventMetadata: Logger.Metadata
+    /// The event's name for ``logger``: set for an event of a batch (`-` when it has none).
+    private let eventName: String?
     /// This process's instance id.
     public let instance: String
     /// The service's database, when its definition has migrations.
@@ -49,7 +53,7 @@ public struct Context: Sendable {
                 publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void = { _, _, _ in })
     {
         baseLogger = logger
-        eventMetadata = [:]
+        eventName = nil
         self.instance = instance
         self.database = database
         self.eventID = eventID
@@ -62,14 +66,15 @@ public struct Context: Sendable {
     }
 
     /// A context for one message of a batch: writes and reads go through `transaction`;
-    /// `metadata` is attached to ``logger`` when it is asked for; `reply` gathers what the
-    /// message's reply needs (the runtime keeps it to know whether the handler wrote).
-    init(logger: Logger, metadata: Logger.Metadata, instance: String, database: (any DatabaseWriter)?,
+    /// `eventName` (an event's, `nil` for other messages) and `eventID` are attached to
+    /// ``logger`` when it is asked for; `reply` gathers what the message's reply needs (the
+    /// runtime keeps it to know whether the handler wrote).
+    init(logger: Logger, eventName: String?, instance: String, database: (any DatabaseWriter)?,
          eventID: String?, traceparent: String?, transaction: BatchTransaction?, isPure: Bool,
          reply: ReplyRecord, automaticAck: Ack?, publish: @escaping @Sendable ([Instruction], [Data], String?) -> Void)
     {
         baseLogger = logger
-        eventMetadata = metadata
+        self.eventName = eventName
         self.instance = instance
         self.database = database
         self.eventID = eventID

@@ -38,17 +38,21 @@ public protocol DedupStore: Sendable {
 /// Bounded memory: the newest `capacity` replies, for services without a database.
 public final class MemoryDedupStore: DedupStore {
     private struct Storage {
-        var replies: [String: StoredReply] = [:]
+        var replies: [String: StoredReply]
         var order: [String] = []
         var head = 0
     }
 
     private let capacity: Int
-    private let storage = Mutex(Storage())
+    private let storage: Mutex<Storage>
 
-    /// A store keeping at most `capacity` replies; the oldest is forgotten first.
+    /// A store keeping at most `capacity` replies; the oldest is forgotten first. The table is
+    /// sized for `capacity` at once: grown on the way, it was rehashed whole at every doubling,
+    /// under the lock the handler loop takes for every batch (2.7% of the echo service's CPU in
+    /// a profile of echo at 100 clients).
     public init(capacity: Int) {
         self.capacity = max(1, capacity)
+        storage = Mutex(Storage(replies: Dictionary(minimumCapacity: self.capacity)))
     }
 
     /// The reply for `id`, if still remembered.

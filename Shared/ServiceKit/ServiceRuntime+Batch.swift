@@ -220,12 +220,12 @@ extension ServiceRuntime {
     func makeContext(for header: BusHeader, index: Int, transaction: BatchTransaction?,
                      outputs: BatchPublication) -> Context {
         let isEvent = header.type == .event
-        let metadata: Logger.Metadata = isEvent ? ["event": "\(header.event ?? "-")", "id": "\(header.id)"] : [:]
         let route = Route(ns: header.ns ?? "/", event: header.event ?? "")
         let reply = ReplyRecord()
         let automaticAck = isEvent && header.ack == true
             ? header.sid.map { Ack(sid: $0, args: definition.acks[route] ?? ServiceDefinition.successAck) } : nil
-        return Context(logger: logger, metadata: metadata, instance: configuration.instance, database: database,
+        return Context(logger: logger, eventName: isEvent ? header.event ?? "-" : nil, instance: configuration.instance,
+                       database: database,
                        eventID: isEvent ? header.id : nil,
                        traceparent: header.traceparent, transaction: transaction,
                        isPure: isEvent && definition.pureRoutes.contains(route), reply: reply,
