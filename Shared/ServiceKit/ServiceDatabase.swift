@@ -19,10 +19,10 @@ public enum ServiceDatabase {
     /// paid once per batch, not per event.
     ///
     /// The WAL is copied back into the file (checkpointed) once it holds ``checkpointPages``
-    /// pages rather than SQLite's 1,000: every event writes a leaf of the dedup table's index at
-    /// a random place (event ids are random), so a small WAL copied the same leaves back again
-    /// and again, each checkpoint in the commit of the batch that crossed the mark. A checkpoint
-    /// copies only committed pages, so this changes nothing of what a crash or a power loss keeps.
+    /// pages rather than SQLite's 1,000: every batch rewrites pages of the dedup table and of
+    /// the service's own tables, so a small WAL copied the same pages back again and again, each
+    /// checkpoint in the commit of the batch that crossed the mark. A checkpoint copies only
+    /// committed pages, so this changes nothing of what a crash or a power loss keeps.
     public static func open(directory: String, service: String,
                             migrations: @Sendable (inout DatabaseMigrator) -> Void) throws -> DatabasePool
     {

@@ -111,7 +111,7 @@ struct BusHeaderTests {
         #expect(LifeFactKind.allCases.map(\.rawValue) == ["connected", "disconnected", "joined", "left", "snapshot"])
     }
 
-    @Test("message ids are 24 lowercase hex digits and unique; suffixes are 6")
+    @Test("message ids are 24 lowercase hex digits, unique, led by the milliseconds; suffixes are 6")
     func messageIDs() {
         let hex = Set("0123456789abcdef")
         var seen = Set<String>()
@@ -122,6 +122,14 @@ struct BusHeaderTests {
             seen.insert(id)
         }
         #expect(seen.count == 2000)
+        // The first 11 digits are the milliseconds of the clock: an id made later sorts after.
+        let before = Clock.millisecondsSinceEpoch()
+        let id = MessageID.make()
+        let after = Clock.millisecondsSinceEpoch()
+        let stamped = Int64(id.prefix(11), radix: 16) ?? -1
+        #expect(before <= stamped && stamped <= after)
+        Thread.sleep(forTimeInterval: 0.002)
+        #expect(MessageID.make() > id)
         let suffix = MessageID.shortSuffix()
         #expect(suffix.count == 6)
         #expect(suffix.allSatisfy { hex.contains($0) })
