@@ -20,7 +20,7 @@ struct ProxyGate {
     struct KnownKey {
         /// Where libzmq keeps the key's text for the connection (an address, never read through).
         let address: UInt
-        /// The key's text, NUL-terminated, to check `pointer` still holds it.
+        /// The key's text, NUL-terminated, to check that the text at `address` is still this key.
         let text: [CChar]
         /// The key.
         let key: String
