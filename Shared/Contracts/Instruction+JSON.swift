@@ -1,50 +1,14 @@
-/// Instructions to and from ``JSON`` values without `JSONEncoder`/`JSONDecoder`: every reply
-/// a service sends is a list of instructions and every edge reads it, so both sides go through
-/// ``JSONWriter``/``JSONReader`` and these conversions (`JSONCoding` picks them for
-/// `[Instruction]`). The bytes and the accepted input are those of the `Codable` conformance,
-/// which the tests hold them to: members that are `nil` are left out, `null` reads as absent,
-/// unknown members are ignored, a member of the wrong type or an unknown `op` is an error.
+/// Instructions read from ``JSON`` values without `JSONDecoder`: every reply a service sends is
+/// a list of instructions and every edge reads it, so it goes through ``JSONReader`` and this
+/// conversion (`JSONCoding` picks it for `[Instruction]`; the writing side is
+/// `JSONWriter.write(_: [Instruction])`, in one pass). The accepted input is that of the
+/// `Codable` conformance, which the tests hold it to: `null` reads as absent, unknown members
+/// are ignored, a member of the wrong type or an unknown `op` is an error.
 extension Instruction {
     /// Why a JSON value is not an instruction.
     public struct Malformed: Error, Equatable {
         /// The member that is missing or has the wrong type (`op` for an unknown op).
         public let member: String
-    }
-
-    /// The instruction as the JSON object its `Codable` form writes.
-    public var json: JSON {
-        var object: [String: JSON] = ["op": .string(op)]
-        switch self {
-        case .emit(let emit):
-            object["ns"] = .string(emit.ns)
-            object["event"] = .string(emit.event)
-            object["args"] = .array(emit.args)
-            object["to"] = .object(Self.members(rooms: emit.to.rooms, sids: emit.to.sids, users: emit.to.users,
-                                                all: emit.to.all))
-            if let except = emit.except {
-                object["except"] = .object(Self.members(rooms: except.rooms, sids: except.sids))
-            }
-            if let ack = emit.ack {
-                var fields: [String: JSON] = ["event": .string(ack.event)]
-                if let token = ack.token { fields["token"] = .string(token) }
-                if let timeout = ack.timeoutMs { fields["timeoutMs"] = .int(timeout) }
-                object["ack"] = .object(fields)
-            }
-        case .ack(let ack):
-            object["sid"] = .string(ack.sid)
-            object["args"] = .array(ack.args)
-        case .join(let membership), .leave(let membership):
-            object["ns"] = .string(membership.ns)
-            object["rooms"] = Self.strings(membership.rooms)
-            object.merge(Self.members(sids: membership.sids, users: membership.users)) { $1 }
-        case .disconnect(let disconnect):
-            object["ns"] = .string(disconnect.ns)
-            object.merge(Self.members(sids: disconnect.sids, users: disconnect.users)) { $1 }
-            if let reason = disconnect.reason { object["reason"] = .string(reason) }
-        case .accept(let decision), .reject(let decision):
-            if let data = decision.data { object["data"] = data }
-        }
-        return .object(object)
     }
 
     /// Reads an instruction from the JSON object its `Codable` form writes.
@@ -82,20 +46,6 @@ extension Instruction {
             throw Malformed(member: "op")
         }
     }
-
-    /// The members of an audience, exclusion or socket selection that are set.
-    private static func members(rooms: [String]? = nil, sids: [String]? = nil, users: [String]? = nil,
-                                all: Bool? = nil) -> [String: JSON]
-    {
-        var object: [String: JSON] = [:]
-        if let rooms { object["rooms"] = strings(rooms) }
-        if let sids { object["sids"] = strings(sids) }
-        if let users { object["users"] = strings(users) }
-        if let all { object["all"] = .bool(all) }
-        return object
-    }
-
-    private static func strings(_ values: [String]) -> JSON { .array(values.map(JSON.string)) }
 }
 
 /// Typed access to the members of one JSON object, `null` counting as absent.

@@ -145,12 +145,12 @@ public enum JSONCoding {
     private static let decoder = JSONDecoder()
 
     /// Encodes `value` as compact UTF-8 JSON with sorted keys. A ``JSON`` value, a list of
-    /// them or a list of ``Instruction``s is written by ``JSONWriter``, everything else by
-    /// `JSONEncoder`.
+    /// them or a list of ``Instruction``s (in one pass, `JSONWriter.write(_: [Instruction])`)
+    /// is written by ``JSONWriter``, everything else by `JSONEncoder`.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         if let value = value as? JSON { return JSONWriter.write(value) }
         if let values = value as? [JSON] { return JSONWriter.write(.array(values)) }
-        if let instructions = value as? [Instruction] { return JSONWriter.write(.array(instructions.map(\.json))) }
+        if let instructions = value as? [Instruction] { return JSONWriter.write(instructions) }
         return try encoder.encode(value)
     }
 
