@@ -64,8 +64,9 @@ final class BatchOutputs: Sendable {
 
     /// The reply message for `event` (section 12 of the bus protocol): a new id, `re` the
     /// event's id, the event's trace, namespace, name, socket and edge, and the reply's error,
-    /// on the topic its body calls for (``BusHeader/replyTopic(body:)``: the event's `replyTo`,
-    /// or `edge` when every edge must carry the reply out).
+    /// on the topic its instructions call for (the event's `replyTo`, or `edge` when every edge
+    /// must carry the reply out): from the reply's known reach (``StoredReply/reaches``), else
+    /// from its body (``BusHeader/replyTopic(body:)``).
     static func replyEnvelope(_ reply: StoredReply, to event: BusHeader, from instance: String) -> Envelope {
         var header = BusHeader(type: .reply, from: instance, re: event.id)
         header.traceparent = event.traceparent
@@ -74,7 +75,8 @@ final class BatchOutputs: Sendable {
         header.sid = event.sid
         header.edge = event.edge
         header.error = reply.error
-        return Envelope(topic: event.replyTopic(body: reply.body), header: header, body: reply.body,
+        let topic = reply.reaches.map { reaches in event.replyTopic(reaches: reaches) } ?? event.replyTopic(body: reply.body)
+        return Envelope(topic: topic, header: header, body: reply.body,
                         attachments: reply.attachments)
     }
 }

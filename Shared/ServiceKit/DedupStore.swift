@@ -11,17 +11,23 @@ public struct StoredReply: Sendable, Equatable {
     public var error: String?
     /// The reply's binary attachments (frames 3…).
     public var attachments: [Data]
+    /// Whether an instruction of the reply reaches beyond the event's socket (bus protocol §12,
+    /// "Where a reply goes"), decided from the instructions when the reply was made; `nil` when
+    /// only the bytes are known (a reply read back from the database), and then the topic is
+    /// chosen by reading them (``Contracts/BusHeader/replyTopic(body:)``). Kept in memory only.
+    public var reaches: Bool?
 
-    /// A stored reply with `body`, `error` and `attachments`.
-    public init(body: Data, error: String?, attachments: [Data] = []) {
+    /// A stored reply with `body`, `error`, `attachments` and, when known, its reach.
+    public init(body: Data, error: String?, attachments: [Data] = [], reaches: Bool? = nil) {
         self.body = body
         self.error = error
         self.attachments = attachments
+        self.reaches = reaches
     }
 
-    /// An error reply: an empty instruction list and the code.
+    /// An error reply: an empty instruction list, which reaches no one, and the code.
     static func failure(_ code: String) -> StoredReply {
-        StoredReply(body: Data("[]".utf8), error: code)
+        StoredReply(body: Data("[]".utf8), error: code, reaches: false)
     }
 }
 

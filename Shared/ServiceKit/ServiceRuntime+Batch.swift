@@ -183,22 +183,31 @@ extension ServiceRuntime {
         let event = Event(header: header, args: args, attachments: envelope.attachments)
         do {
             let instructions = context.answered(try await handler(event, context))
-            guard let stored = context.reply.storedReply else {
+            guard let stored = writtenReply(context, header) else {
                 return StoredReply(body: try JSONCoding.encode(instructions), error: nil,
-                                   attachments: context.reply.attachments)
+                                   attachments: context.reply.attachments,
+                                   reaches: instructions.contains { $0.reachesBeyond(socket: header.sid) })
             }
             if instructions != context.reply.storedInstructions {
                 context.logger.error("handler returned other instructions than it wrote; the written ones stand")
             }
             return stored
         } catch {
-            if let stored = context.reply.storedReply {
+            if let stored = writtenReply(context, header) {
                 context.logger.error("handler failed after its write committed; answering with what it wrote: \(error)")
                 return stored
             }
             context.logger.error("handler failed: \(error)")
             return .failure("INTERNAL_ERROR")
         }
+    }
+
+    /// The reply ``Context/write(_:)`` stored for the event of `header`, with its reach decided
+    /// from the instructions it was encoded from (the database keeps only its bytes).
+    private func writtenReply(_ context: Context, _ header: BusHeader) -> StoredReply? {
+        guard var stored = context.reply.storedReply else { return nil }
+        stored.reaches = context.reply.storedInstructions.contains { $0.reachesBeyond(socket: header.sid) }
+        return stored
     }
 
     /// Life facts: the handler's instructions go out as an `emit`, after the batch.

@@ -84,4 +84,32 @@ import Testing
     func theSkimAnswersAsTheWholeList(_ body: String) {
         #expect(edgeEvent().replyTopic(body: Data(body.utf8)) == decoded(body), "\(body)")
     }
+
+    @Test func theReachOfTheInstructionsChoosesAsTheirBytesDo() throws {
+        let ack = Instruction.ack(Ack(sid: "s1", args: []))
+        for instructions: [Instruction] in [
+            [], [ack], [ack, emit(Audience(sids: ["s1"]))], [emit(Audience(rooms: ["lobby"])), ack],
+            [emit(Audience(sids: ["s1", "s2"]))], [.join(Membership(ns: "/", rooms: ["r"], users: ["42"]))],
+            [.disconnect(Disconnect(ns: "/", sids: ["s1"]))], [emit(Audience(all: false))],
+        ] {
+            let reaches = instructions.contains { $0.reachesBeyond(socket: "s1") }
+            #expect(edgeEvent().replyTopic(reaches: reaches) == edgeEvent().replyTopic(body: try body(instructions)),
+                    "\(instructions)")
+        }
+    }
+
+    @Test func theReachIsAskedOnlyForAnEdgesOwnTopic() {
+        var inbox = edgeEvent()
+        inbox.replyTo = "inbox.chat-1"
+        var none = edgeEvent()
+        none.replyTo = nil
+        let asked = { (header: BusHeader) -> Bool in
+            var evaluated = false
+            _ = header.replyTopic(reaches: { evaluated = true; return true }())
+            return evaluated
+        }
+        #expect(!asked(inbox) && !asked(none) && asked(edgeEvent()))
+        #expect(inbox.replyTopic(reaches: true) == "inbox.chat-1" && none.replyTopic(reaches: false) == "edge")
+        #expect(edgeEvent().replyTopic(reaches: true) == "edge" && edgeEvent().replyTopic(reaches: false) == "edge.edge-1")
+    }
 }
