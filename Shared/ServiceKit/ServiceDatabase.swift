@@ -16,7 +16,9 @@ public enum ServiceDatabase {
     /// the last commits on a power loss — after their replies went out, when no publisher will
     /// send the events again (the edge re-publishes only what is unanswered), so an answered
     /// chat message could vanish. The runtime commits a whole batch at once, so the sync is
-    /// paid once per batch, not per event.
+    /// paid once per batch, not per event. GRDB's pool sets `synchronous = NORMAL` on its writer
+    /// when it turns WAL on, after `prepareDatabase` ran, so `FULL` is set again on the writer
+    /// once the pool is open (until 2026-12-07 it was not, and commits were not synced).
     ///
     /// The WAL is copied back into the file (checkpointed) once it holds ``checkpointPages``
     /// pages rather than SQLite's 1,000: every batch rewrites pages of the dedup table and of
@@ -34,6 +36,7 @@ public enum ServiceDatabase {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(checkpointPages)")
         }
         let pool = try DatabasePool(path: "\(directory)/\(service).sqlite", configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("servicekit.1 bus_handled") { db in
             try db.create(table: "bus_handled") { table in
