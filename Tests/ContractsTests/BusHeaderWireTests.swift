@@ -4,18 +4,6 @@ import Testing
 
 /// The hand-written header coding must give exactly what JSONEncoder/JSONDecoder give.
 @Suite struct BusHeaderWireTests {
-    /// A small deterministic generator, so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces = ["a", "Z", "0", "/", "\"", "\\", "\n", "\t", "\u{01}", "é", "漢", "😀", " ", "-", "{", "}"]
 
     func text(_ generator: inout SplitMix) -> String {

@@ -49,31 +49,20 @@ struct InstructionWriterTests {
         return .object(object)
     }
 
-    /// A fixed-seed source of pseudo-random numbers (SplitMix64), so every run sees the same cases.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-    }
 
     /// Texts with quotes, backslashes, control characters, slashes, non-ASCII and emoji.
     static let texts = ["", "s1", "lobby", "a\"b", "back\\slash", "line\nbreak\r\t", "\u{0}\u{1}\u{1f}\u{7f}",
                         "c/1", "é", "日本語", "👍🏽", "\u{2028}", "zz", "Aa", "_placeholder"]
 
-    static func text(_ random: inout Seeded) -> String { texts.randomElement(using: &random)! }
+    static func text(_ random: inout SplitMix) -> String { texts.randomElement(using: &random)! }
 
-    static func texts(_ random: inout Seeded) -> [String]? {
+    static func texts(_ random: inout SplitMix) -> [String]? {
         let count = Int.random(in: -1...3, using: &random)
         return count < 0 ? nil : (0..<count).map { _ in text(&random) }
     }
 
     /// An argument of any shape: nested objects with unsorted keys, doubles, binary placeholders.
-    static func value(_ random: inout Seeded, depth: Int = 0) -> JSON {
+    static func value(_ random: inout SplitMix, depth: Int = 0) -> JSON {
         switch Int.random(in: 0...(depth > 2 ? 5 : 8), using: &random) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &random))
@@ -89,7 +78,7 @@ struct InstructionWriterTests {
         }
     }
 
-    static func instruction(_ random: inout Seeded) -> Instruction {
+    static func instruction(_ random: inout SplitMix) -> Instruction {
         let args = (0..<Int.random(in: 0...3, using: &random)).map { _ in value(&random) }
         let flag: Bool? = [nil, true, false].randomElement(using: &random)!
         switch Int.random(in: 0...6, using: &random) {
@@ -116,7 +105,7 @@ struct InstructionWriterTests {
 
     @Test("the same bytes as the replaced path, for thousands of instructions of every kind")
     func sameBytesAsBefore() {
-        var random = Seeded(state: 11)
+        var random = SplitMix(state: 11)
         var kinds: Set<String> = []
         for _ in 0..<3000 {
             let list = (0..<Int.random(in: 0...4, using: &random)).map { _ in Self.instruction(&random) }
