@@ -21,19 +21,16 @@ extension JSONWriter {
 
     /// Appends the JSON object of one instruction to `bytes`.
     public static func append(_ instruction: Instruction, to bytes: inout [UInt8]) {
-        var object = ObjectWriter()
+        var object = JSONObjectWriter()
         bytes.append(UInt8(ascii: "{"))
         switch instruction {
         case .emit(let emit):
             if let ack = emit.ack {
                 object.key("ack", &bytes)
-                var fields = ObjectWriter()
+                var fields = JSONObjectWriter()
                 bytes.append(UInt8(ascii: "{"))
                 fields.string("event", ack.event, &bytes)
-                if let timeout = ack.timeoutMs {
-                    fields.key("timeoutMs", &bytes)
-                    bytes.append(contentsOf: String(timeout).utf8)
-                }
+                if let timeout = ack.timeoutMs { fields.integer("timeoutMs", timeout, &bytes) }
                 if let token = ack.token { fields.string("token", token, &bytes) }
                 bytes.append(UInt8(ascii: "}"))
             }
@@ -80,56 +77,12 @@ extension JSONWriter {
     private static func appendSelection(rooms: [String]?, sids: [String]?, users: [String]? = nil, all: Bool? = nil,
                                         to bytes: inout [UInt8])
     {
-        var object = ObjectWriter()
+        var object = JSONObjectWriter()
         bytes.append(UInt8(ascii: "{"))
-        if let all {
-            object.key("all", &bytes)
-            bytes.append(contentsOf: (all ? "true" : "false").utf8)
-        }
+        if let all { object.bool("all", all, &bytes) }
         object.strings("rooms", rooms, &bytes)
         object.strings("sids", sids, &bytes)
         object.strings("users", users, &bytes)
         bytes.append(UInt8(ascii: "}"))
-    }
-}
-
-/// The members of one object being written, in the order they are given: the separators
-/// between them. Keys are the plain ASCII names of the instruction format, written as they are.
-private struct ObjectWriter {
-    private var empty = true
-
-    /// Writes `"name":`, after a comma unless it is the object's first member.
-    mutating func key(_ name: String, _ bytes: inout [UInt8]) {
-        if !empty { bytes.append(UInt8(ascii: ",")) }
-        empty = false
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: name.utf8)
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-    }
-
-    /// A member whose value is a string.
-    mutating func string(_ name: String, _ value: String, _ bytes: inout [UInt8]) {
-        key(name, &bytes)
-        JSONWriter.appendString(value, to: &bytes)
-    }
-
-    /// The `op` member, whose value is a plain ASCII name.
-    mutating func op(_ name: String, _ bytes: inout [UInt8]) {
-        key("op", &bytes)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: name.utf8)
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// A member whose value is a list of strings; nothing when `values` is `nil`.
-    mutating func strings(_ name: String, _ values: [String]?, _ bytes: inout [UInt8]) {
-        guard let values else { return }
-        key(name, &bytes)
-        bytes.append(UInt8(ascii: "["))
-        for (position, value) in values.enumerated() {
-            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONWriter.appendString(value, to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "]"))
     }
 }
