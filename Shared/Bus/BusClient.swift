@@ -246,6 +246,7 @@ public final class BusClient: Sendable {
                           interval: configuration.helloIntervalMilliseconds,
                           lifeStream: announcement.lifeStream?())
         hello.failures = announcement.failures.isEmpty ? nil : announcement.failures
+        hello.bundles = true
         return try? Envelope(topic: Topic.hello, header: BusHeader(type: .hello, from: instance), encoding: hello)
     }
 }

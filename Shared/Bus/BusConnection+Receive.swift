@@ -26,8 +26,8 @@ public enum Subscription: Hashable, Sendable {
 }
 
 extension BusConnection {
-    /// Receives what is waiting, at most 1,024 messages so queued commands are not starved,
-    /// and hands them to the consumer as one batch. Past `receiveBufferLimit` messages waiting
+    /// Receives what is waiting, at most 1,024 messages (a bundle counting as one) so queued
+    /// commands are not starved, and hands their envelopes to the consumer as one batch. Past `receiveBufferLimit` messages waiting
     /// for the consumer, newer ones are dropped and counted.
     func drain(_ sub: ZMQSocket, subscriptions: [Subscription: Int]) {
         var batch: [Envelope] = []
@@ -48,14 +48,27 @@ extension BusConnection {
             {
                 continue
             }
-            let envelope: Envelope
-            do {
-                envelope = try Envelope.decode(frames)
-            } catch {
-                malformed.wrappingAdd(1, ordering: .relaxed)
-                logger.warning("dropped a malformed bus message: \(error)")
+            guard frames.count == 2 else {
+                keep(Result { () throws(EnvelopeError) in try Envelope.decode(frames) }, in: &batch)
                 continue
             }
+            bundlesReceived.wrappingAdd(1, ordering: .relaxed)
+            do {
+                for envelope in try BusBundle.decode(topic: frames[0], frame: frames[1]) { keep(envelope, in: &batch) }
+            } catch {
+                keep(.failure(error), in: &batch)
+            }
+        }
+    }
+
+    /// Adds a read envelope to `batch` (or drops it past `receiveBufferLimit`), or counts and
+    /// logs one that could not be read.
+    private func keep(_ result: Result<Envelope, EnvelopeError>, in batch: inout [Envelope]) {
+        switch result {
+        case .failure(let error):
+            malformed.wrappingAdd(1, ordering: .relaxed)
+            logger.warning("dropped a malformed bus message: \(error)")
+        case .success(let envelope):
             if let limit = receiveBufferLimit,
                batches.backlog.count.load(ordering: .relaxed) + batch.count >= limit
             {

@@ -9,7 +9,9 @@ import Synchronization
 /// inproc wake-up socket). Any thread or task may publish without blocking; received messages
 /// arrive on ``messages`` (one by one) or ``batches`` (all that one wake-up found) without
 /// polling. A wake-up of the bus thread sends every queued publish and reads every waiting
-/// message (up to 1,024), so a burst costs one hand-off each way, not one per message.
+/// message (up to 1,024), so a burst costs one hand-off each way, not one per message; runs of
+/// queued envelopes to a topic of ``setBundleTopics(_:)`` go out as bundles (bus-protocol §3),
+/// and received bundles arrive as their envelopes.
 public final class BusConnection: Sendable {
     /// Where the bus is and how the sockets behave.
     public struct Configuration: Sendable {
@@ -25,6 +27,8 @@ public final class BusConnection: Sendable {
         /// Received messages waiting for the consumer before newer ones are dropped and counted;
         /// `nil` (the default) keeps them all.
         public var receiveBufferLimit: Int? = nil
+        /// The size of the bundles this connection publishes. Default: ``BusBundle/Limits``'s.
+        public var bundleLimits = BusBundle.Limits()
 
         /// The defaults.
         public init() {}
@@ -32,10 +36,14 @@ public final class BusConnection: Sendable {
 
     /// Counters since the connection opened.
     public struct Statistics: Sendable, Equatable {
-        /// Messages handed to the PUB socket.
+        /// Envelopes handed to the PUB socket, bundled or not.
         public var published: Int
-        /// Messages delivered on ``messages``.
+        /// Bundles among what was handed to the PUB socket.
+        public var bundlesPublished: Int
+        /// Envelopes delivered on ``messages``, bundled or not.
         public var received: Int
+        /// Bundles among what was received.
+        public var bundlesReceived: Int
         /// Messages dropped because they could not be read (each logged once).
         public var malformed: Int
         /// Messages dropped because the consumer was behind by more than `receiveBufferLimit`.
@@ -61,6 +69,9 @@ public final class BusConnection: Sendable {
     public let batches: BusBatches
     let continuation: AsyncStream<[Envelope]>.Continuation
     let receiveBufferLimit: Int?
+    private let bundleLimits: BusBundle.Limits
+    /// The topics (frame 0's bytes) whose receivers all read bundles.
+    private let bundleTopics = Mutex<Set<Data>>([])
     private let outbox = Mutex(Outbox())
     private let context: ZMQContext
     private let sockets: Mutex<Sockets>
@@ -69,7 +80,9 @@ public final class BusConnection: Sendable {
     // The counters: only the bus thread adds to them, so relaxed atomics suffice and no lock
     // is taken per message.
     private let published = Atomic<Int>(0)
+    private let bundlesPublished = Atomic<Int>(0)
     let received = Atomic<Int>(0)
+    let bundlesReceived = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
     let dropped = Atomic<Int>(0)
 
@@ -119,6 +132,7 @@ public final class BusConnection: Sendable {
         sockets = Mutex(opened.0)
         wake = Mutex(opened.1)
         receiveBufferLimit = configuration.receiveBufferLimit
+        bundleLimits = configuration.bundleLimits
         let (stream, continuation) = AsyncStream.makeStream(of: [Envelope].self)
         self.continuation = continuation
         batches = BusBatches(stream: stream, backlog: ReceiveBacklog())
@@ -144,6 +158,14 @@ public final class BusConnection: Sendable {
         }
     }
 
+    /// Sets the topics whose every receiver reads bundles (``ServiceDirectory/bundleTopics``);
+    /// from the next wake-up of the bus thread on, runs of queued envelopes to one of them are
+    /// bundled. Initially none.
+    public func setBundleTopics(_ topics: Set<String>) {
+        let bytes = Set(topics.map { Data($0.utf8) })
+        bundleTopics.withLock { $0 = bytes }
+    }
+
     /// Starts receiving messages that match `subscription`.
     public func subscribe(_ subscription: Subscription) {
         enqueue(.subscribe(subscription))
@@ -156,7 +178,10 @@ public final class BusConnection: Sendable {
 
     /// The counters so far (each read on its own: they may be a message apart from each other).
     public var statistics: Statistics {
-        Statistics(published: published.load(ordering: .relaxed), received: received.load(ordering: .relaxed),
+        Statistics(published: published.load(ordering: .relaxed),
+                   bundlesPublished: bundlesPublished.load(ordering: .relaxed),
+                   received: received.load(ordering: .relaxed),
+                   bundlesReceived: bundlesReceived.load(ordering: .relaxed),
                    malformed: malformed.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed))
     }
 
@@ -209,9 +234,20 @@ extension BusConnection {
                     defer { box.commands.removeAll(keepingCapacity: true) }
                     return box.commands
                 }
+                // Publications are gathered until the next other command (or the end), so that
+                // consecutive ones may go out as bundles, in their order.
+                var outgoing: [[Data]] = []
                 for command in commands where running {
-                    running = execute(command, pub: pub, sub: sub, subscriptions: &subscriptions)
+                    switch command {
+                    case .send(let frames): outgoing.append(frames)
+                    case .sendAll(let messages): outgoing += messages
+                    default:
+                        send(outgoing, pub: pub)
+                        outgoing.removeAll(keepingCapacity: true)
+                        running = execute(command, sub: sub, subscriptions: &subscriptions)
+                    }
                 }
+                send(outgoing, pub: pub)
             }
             if readable[0] && running {
                 drain(sub, subscriptions: subscriptions)
@@ -237,19 +273,45 @@ extension BusConnection {
         waiters.forEach { $0.resume() }
     }
 
-    private func execute(_ command: Command, pub: ZMQSocket, sub: ZMQSocket,
-                         subscriptions: inout [Subscription: Int]) -> Bool
-    {
+    /// Sends `messages` in order; every run of two or more consecutive ones to a bundle topic
+    /// goes out as bundles within ``Configuration/bundleLimits``.
+    private func send(_ messages: [[Data]], pub: ZMQSocket) {
+        guard !messages.isEmpty else { return }
+        let topics = bundleTopics.withLock { $0 }
+        var start = 0
+        while start < messages.count {
+            let first = messages[start]
+            var end = start + 1
+            if first.count == 3, topics.contains(first[0]) {
+                var bytes = BusBundle.entrySize(first)
+                while end < messages.count, end - start < bundleLimits.envelopes, messages[end].count == 3,
+                      messages[end][0] == first[0]
+                {
+                    bytes += BusBundle.entrySize(messages[end])
+                    guard bytes <= bundleLimits.bytes else { break }
+                    end += 1
+                }
+            }
+            do {
+                if end - start > 1 {
+                    try pub.send([first[0], BusBundle.pack(messages[start..<end])])
+                    bundlesPublished.wrappingAdd(1, ordering: .relaxed)
+                } else {
+                    try pub.send(first)
+                }
+                published.wrappingAdd(end - start, ordering: .relaxed)
+            } catch {
+                logger.error("bus publish failed: \(error)")
+            }
+            start = end
+        }
+    }
+
+    private func execute(_ command: Command, sub: ZMQSocket, subscriptions: inout [Subscription: Int]) -> Bool {
         do {
             switch command {
-            case .send(let frames):
-                try pub.send(frames)
-                published.wrappingAdd(1, ordering: .relaxed)
-            case .sendAll(let messages):
-                for frames in messages {
-                    try pub.send(frames)
-                    published.wrappingAdd(1, ordering: .relaxed)
-                }
+            case .send, .sendAll:
+                break
             case .subscribe(let subscription):
                 try sub.set(ZMQ_SUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
                 subscriptions[subscription, default: 0] += 1

@@ -89,8 +89,10 @@ public struct Envelope: Sendable, Equatable {
 
 /// Why a received message could not be read. Each is logged once and the message dropped.
 public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Fewer than three frames (topic, header, body).
+    /// Fewer than three frames (topic, header, body), and not a bundle's two.
     case missingFrames(count: Int)
+    /// A two-frame message (a bundle) whose frame 1 does not split into whole entries.
+    case badBundle
     /// Frame 0 is empty or not UTF-8.
     case badTopic
     /// Frame 1 is not a JSON header object with the required fields.
@@ -104,6 +106,7 @@ public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingFrames(let count): "missing frames: got \(count), need at least 3 (topic, header, body)"
+        case .badBundle: "bad bundle: frame 1 of a two-frame message must split into whole entries"
         case .badTopic: "bad topic: frame 0 must be non-empty UTF-8"
         case .badHeader(let detail): "bad header: \(detail)"
         case .unsupportedVersion(let version): "unsupported protocol version \(version) (this side speaks \(BusHeader.protocolVersion))"

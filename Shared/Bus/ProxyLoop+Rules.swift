@@ -4,7 +4,7 @@ import Foundation
 
 /// The forwarding of a bus with keys: each message is received whole, checked against its
 /// sender's role (``ProxyRules``; the key comes with every message as its `User-Id`) and
-/// forwarded or dropped; each subscription is checked the same way before the XPUB side
+/// forwarded or dropped (a bundle envelope by envelope, ProxyLoop+Bundles.swift); each subscription is checked the same way before the XPUB side
 /// (`ZMQ_XPUB_MANUAL`) applies it and the XSUB side passes it upstream.
 extension ProxyLoop {
     /// Moves the messages that their sender's role allows from XSUB to XPUB, until none waits
@@ -13,18 +13,32 @@ extension ProxyLoop {
         for _ in 0..<budget {
             guard try receiveParts(from: source) else { return }
             defer { closeParts() }
-            if let (key, reason) = publishingRefusal() {
-                counters.refusedMessages.wrappingAdd(1, ordering: .relaxed)
-                gate?.logRefusal(key: key, reason: reason)
+            if partCount == 2 {
+                try forwardBundle(to: target)
                 continue
             }
-            for index in 0..<partCount {
-                while zmq_msg_send(&parts[index], target.handle, index < partCount - 1 ? ZMQ_SNDMORE : 0) < 0 {
-                    let error = ZMQError.last("proxy send")
-                    if error.code != EINTR { throw error }
-                }
+            if let (key, reason) = publishingRefusal() {
+                refused(key: key, reason: reason)
+                continue
+            }
+            try sendParts(to: target)
+        }
+    }
+
+    /// Sends the received parts on as they are.
+    func sendParts(to target: ZMQSocket) throws(ZMQError) {
+        for index in 0..<partCount {
+            while zmq_msg_send(&parts[index], target.handle, index < partCount - 1 ? ZMQ_SNDMORE : 0) < 0 {
+                let error = ZMQError.last("proxy send")
+                if error.code != EINTR { throw error }
             }
         }
+    }
+
+    /// Counts and logs (once per key and reason) a refused message.
+    func refused(key: String, reason: String) {
+        counters.refusedMessages.wrappingAdd(1, ordering: .relaxed)
+        gate?.logRefusal(key: key, reason: reason)
     }
 
     /// Applies and passes upstream the subscriptions that their sender's role may read.
@@ -84,26 +98,42 @@ extension ProxyLoop {
 
     /// The sender's key and why its message is refused; `nil` when it may be forwarded.
     private func publishingRefusal() -> (key: String, reason: String)? {
-        guard let userID = zmq_msg_gets(&parts[0], "User-Id"), let known = gate?.role(ofUserID: userID) else {
-            return ("", "a message without a key")
-        }
-        let key = known.key
-        guard let role = known.role else { return (key, "a key no longer in the roles file") }
-        // The header is read as a receiver reads it (`Envelope.decode`): the plain reading straight
-        // from the message, and `JSONDecoder` on a copy only when that gives up.
-        guard partCount >= 3, Self.bytes(of: &parts[0]).count > 0,
-              let topic = String(validating: Self.bytes(of: &parts[0]), as: UTF8.self),
-              let header = BusHeader(wire: Self.bytes(of: &parts[1]))
-                ?? (try? JSONCoding.decode(BusHeader.self, from: Data(Self.bytes(of: &parts[1])))),
-              header.v == BusHeader.protocolVersion
-        else { return (key, "a malformed message") }
-        let reason = ProxyRules.refusal(role: role, topic: topic[...], header: header) {
-            Data(Self.bytes(of: &self.parts[2]))
-        }
-        return reason.map { (key, $0) }
+        let sender = senderRole()
+        guard let role = sender.role else { return (sender.key, sender.refusal) }
+        guard partCount >= 3, let topic = topic() else { return (sender.key, "a malformed message") }
+        let reason = Self.refusal(role: role, topic: topic, header: Self.bytes(of: &parts[1]),
+                                  body: Self.bytes(of: &parts[2]))
+        return reason.map { (sender.key, $0) }
     }
 
-    private static func bytes(of message: inout zmq_msg_t) -> UnsafeRawBufferPointer {
+    /// The key and role of the received message's sender, or why it has none.
+    func senderRole() -> (key: String, role: BusRole?, refusal: String) {
+        guard let userID = zmq_msg_gets(&parts[0], "User-Id"), let known = gate?.role(ofUserID: userID) else {
+            return ("", nil, "a message without a key")
+        }
+        return (known.key, known.role, "a key no longer in the roles file")
+    }
+
+    /// The received message's topic; `nil` when frame 0 is empty or not UTF-8.
+    func topic() -> Substring? {
+        let bytes = Self.bytes(of: &parts[0])
+        guard bytes.count > 0, let topic = String(validating: bytes, as: UTF8.self) else { return nil }
+        return topic[...]
+    }
+
+    /// Why `role` may not publish the message of `header` and `body` on `topic`; `nil` when it may.
+    /// The header is read as a receiver reads it (`Envelope.decode`): the plain reading straight
+    /// from the message, and `JSONDecoder` on a copy only when that gives up.
+    static func refusal(role: BusRole, topic: Substring, header: UnsafeRawBufferPointer,
+                        body: UnsafeRawBufferPointer) -> String?
+    {
+        guard let header = BusHeader(wire: header) ?? (try? JSONCoding.decode(BusHeader.self, from: Data(header))),
+              header.v == BusHeader.protocolVersion
+        else { return "a malformed message" }
+        return ProxyRules.refusal(role: role, topic: topic, header: header) { Data(body) }
+    }
+
+    static func bytes(of message: inout zmq_msg_t) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message))
     }
 

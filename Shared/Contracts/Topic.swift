@@ -84,6 +84,9 @@ public struct Hello: Codable, Sendable, Equatable {
     /// An edge's last published life fact (`{epoch, seq}`), so that a service notices facts it
     /// missed even when no other fact follows; absent for other processes.
     public var lifeStream: LifeStamp?
+    /// `true` when this instance reads bundles (several envelopes in one two-frame message,
+    /// docs/bus-protocol.md §3); absent means it does not. Set after the initializer.
+    public var bundles: Bool?
 
     /// A hello with every field given.
     public init(service: String, instance: String, started: Int64, ready: Bool,

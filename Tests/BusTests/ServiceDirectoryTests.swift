@@ -104,6 +104,30 @@ struct ServiceDirectoryTests {
         #expect(directory.expire(at: 201).count == 1)
     }
 
+    @Test("bundle topics: a topic is bundled only when every live receiver of it said bundles")
+    func bundleTopics() {
+        func speaker(_ service: String, _ instance: String, bundles: Bool, life: [LifeFactKind] = []) -> Hello {
+            var hello = Hello(service: service, instance: instance, started: 0, ready: true, handles: [], life: life,
+                              interval: 1000)
+            hello.bundles = bundles ? true : nil
+            return hello
+        }
+        var directory = ServiceDirectory()
+        #expect(directory.bundleTopics.isEmpty)
+        _ = directory.heard(speaker("chat", "chat-1", bundles: true, life: [.connected]), at: 0)
+        _ = directory.heard(speaker("edge", "edge-1", bundles: true), at: 0)
+        #expect(directory.bundleTopics == ["svc.chat", "inbox.chat-1", "edge", "edge.edge-1", "life"])
+        // A second instance written to the older text: its service, and life, go back to single messages.
+        _ = directory.heard(speaker("chat", "chat-2", bundles: false, life: [.connected]), at: 0)
+        _ = directory.heard(speaker("edge", "edge-2", bundles: false), at: 0)
+        #expect(directory.bundleTopics == ["inbox.chat-1", "edge.edge-1"])
+        directory.missedHellosBeforeGone = 1
+        _ = directory.heard(speaker("chat", "chat-1", bundles: true, life: [.connected]), at: 5000)
+        _ = directory.heard(speaker("edge", "edge-1", bundles: true), at: 5000)
+        #expect(directory.expire(at: 5500).count == 2)
+        #expect(directory.bundleTopics == ["svc.chat", "inbox.chat-1", "edge", "edge.edge-1", "life"])
+    }
+
     @Test("a route moved to another service follows the latest announcement")
     func routeReassigned() {
         var directory = ServiceDirectory()

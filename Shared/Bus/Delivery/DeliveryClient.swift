@@ -81,12 +81,14 @@ public final class DeliveryClient: Sendable {
     }
 
     /// Records a hello in the directory; when it is the first ready hello of an instance, every
-    /// event waiting for its service is published again. Returns what the hello changed.
+    /// event waiting for its service is published again, and the connection learns which topics
+    /// it may bundle now (as it does when instances go silent). Returns what the hello changed.
     @discardableResult
     public func heard(_ hello: Hello) -> ServiceDirectory.Change {
         let (change, again) = state.withLock { state -> (ServiceDirectory.Change, [Envelope]) in
             let change = state.directory.heard(hello, at: now)
             guard case .newInstance(let service, _) = change else { return (change, []) }
+            connection.setBundleTopics(state.directory.bundleTopics)
             return (change, state.pending.serviceRestarted(service, at: now))
         }
         if !again.isEmpty {
@@ -137,7 +139,11 @@ public final class DeliveryClient: Sendable {
     /// Removes and returns the instances that missed their hellos (``ServiceDirectory/expire(at:)``):
     /// a ready hello of one of them counts as a new instance again.
     public func expireSilentInstances() -> [ServiceDirectory.Instance] {
-        state.withLock { $0.directory.expire(at: now) }
+        state.withLock { state in
+            let gone = state.directory.expire(at: now)
+            if !gone.isEmpty { connection.setBundleTopics(state.directory.bundleTopics) }
+            return gone
+        }
     }
 
     /// Refuses new events and fails every waiting one with `closed`.

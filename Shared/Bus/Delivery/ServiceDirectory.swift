@@ -48,6 +48,30 @@ public struct ServiceDirectory: Sendable {
         instances.values.contains { $0.hello.service == service }
     }
 
+    /// The topics whose every receiver reads bundles (docs/bus-protocol.md §3): `svc.<service>`
+    /// when every live instance of it said `bundles` in its hello, `edge` when every live edge
+    /// did, `life` when every live instance that wants life facts did (each with at least one
+    /// such instance), and `edge.<instance>` or `inbox.<instance>` of each live instance that did.
+    public var bundleTopics: Set<String> {
+        var everyInstanceReads: [String: Bool] = [:]
+        var lifeReaders: Bool?
+        var topics: Set<String> = []
+        for instance in instances.values {
+            let hello = instance.hello
+            let reads = hello.bundles == true
+            everyInstanceReads[hello.service] = (everyInstanceReads[hello.service] ?? true) && reads
+            if !hello.life.isEmpty { lifeReaders = (lifeReaders ?? true) && reads }
+            if reads {
+                topics.insert(hello.service == "edge" ? Topic.edge(hello.instance) : Topic.inbox(hello.instance))
+            }
+        }
+        for (service, reads) in everyInstanceReads where reads {
+            topics.insert(service == "edge" ? Topic.edge : Topic.service(service))
+        }
+        if lifeReaders == true { topics.insert(Topic.life) }
+        return topics
+    }
+
     /// Removes and returns instances that missed ``missedHellosBeforeGone`` hellos by `now`.
     public mutating func expire(at now: Int64) -> [Instance] {
         let gone = instances.values.filter { instance in
