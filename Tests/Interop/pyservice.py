@@ -4,6 +4,15 @@
 It uses pyzmq and the standard library only, and proves that the protocol document is enough
 to join the bus from another language.
 
+It reads bundles (§3: a message of two frames holds several envelopes of one topic) and says
+`"bundles": true` in its hello, unless the environment has PYSERVICE_BUNDLES=0: then it is a
+service written to the text before bundles (its hello says nothing of them, a two-frame message
+is malformed, and it writes none). It publishes what one receive round produced in order, and a
+run of two or more envelopes of one topic whose every receiver said `bundles` as one bundle.
+It prints what it received and wrote as "pyecho counts <json>" on SIGUSR1 and when it stops:
+{"received": {"single", "bundles", "envelopes"}, "sent": {"single", "bundles", "envelopes"}}
+(hellos it sent are not counted; "envelopes" are those inside bundles).
+
 As a service (the default) it handles ("/", "pyecho"): the reply is an `ack` whose args are the
 event's args reversed (when the event asked for an ack), then an `emit` of "pyecho:seen" with
 the event's args to the sender's socket. It prints "pyecho ready" once it heard its own hello,
@@ -20,6 +29,7 @@ prints the reply body as "REPLY <json>" and exits 0; exit 1 when no reply came i
 import json
 import os
 import signal
+import struct
 import sys
 import time
 import uuid
@@ -36,6 +46,9 @@ MISSED_HELLOS_BEFORE_GONE = 3    # §9
 RETRY_INTERVAL_MS = 1000         # §11
 MAX_AGE_MS = 10_000              # §11
 MAX_PENDING = 10_000             # §11
+BUNDLE_MAX_ENVELOPES = 256       # §3: what Swift puts into one bundle at most; we do the same
+BUNDLE_MAX_BYTES = 64 * 1024     # §3
+LENGTH = struct.Struct(">I")     # §3: each length is an unsigned 32-bit big-endian integer
 
 
 def now_ms() -> int:
@@ -69,10 +82,35 @@ def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def split_bundle(data: bytes):
+    """§3: the (header, body) pairs of a bundle's frame 1, in order; raises Malformed (badBundle)
+    unless it splits exactly into one or more whole entries."""
+    pairs, offset = [], 0
+    while offset < len(data):
+        pair = []
+        for part in ("header", "body"):
+            if offset + LENGTH.size > len(data):
+                raise Malformed(f"badBundle: entry {len(pairs)} ends inside its {part} length")
+            (length,) = LENGTH.unpack_from(data, offset)
+            offset += LENGTH.size
+            if offset + length > len(data):
+                raise Malformed(f"badBundle: entry {len(pairs)}'s {part} is cut short")
+            pair.append(data[offset:offset + length])
+            offset += length
+        pairs.append(pair)
+    if not pairs:
+        raise Malformed("badBundle: no entry")
+    return pairs
+
+
+def bundle(envelopes) -> bytes:
+    """§3: frame 1 of a bundle of these [topic, header, body] envelopes."""
+    return b"".join(LENGTH.pack(len(part)) + part for frames in envelopes for part in frames[1:3])
+
+
 def decode(frames):
-    """§14: the checks, in order; returns (topic, header, body, attachments) or raises Malformed."""
-    if len(frames) < 3:
-        raise Malformed(f"missing frames: got {len(frames)}, need at least 3")
+    """§14: the checks of one envelope [topic, header, body, attachments...], in order, after its
+    frame count was checked (unpack); returns (topic, header, body, attachments) or raises Malformed."""
     try:
         topic = frames[0].decode("utf-8")
     except UnicodeDecodeError:
@@ -163,6 +201,11 @@ class PyEcho:
         self.instances = {}         # instance id -> (hello body, last heard ms)
         self.routes = {}            # (ns, event) -> service
         self.pending = {}           # event id -> dict(frames, service, first, last, attempts)
+        self.bundles = env.get("PYSERVICE_BUNDLES") != "0"  # §3: we read (and write) bundles
+        self.outgoing = []          # what this round published, in order, until flush()
+        self.counts = {"received": {"single": 0, "bundles": 0, "envelopes": 0},
+                       "sent": {"single": 0, "bundles": 0, "envelopes": 0}}
+        self.report_due = False
 
         self.context = zmq.Context()
         self.pub = self.context.socket(zmq.PUB)
@@ -202,10 +245,57 @@ class PyEcho:
         return header
 
     def send(self, frames):
+        """Queues a message; flush() publishes the round's messages together."""
+        self.outgoing.append(frames)
+
+    def flush(self):
+        """Publishes what this round queued, in order (§3): a run of two or more consecutive
+        envelopes of one topic that may be bundled goes out as bundles, everything else alone."""
+        queued, self.outgoing = self.outgoing, []
+        start = 0
+        while start < len(queued):
+            end = start + 1
+            if self.bundles and len(queued[start]) == 3 and self.may_bundle(queued[start][0].decode("utf-8")):
+                size = len(bundle(queued[start:end]))
+                while (end < len(queued) and end - start < BUNDLE_MAX_ENVELOPES and len(queued[end]) == 3
+                       and queued[end][0] == queued[start][0]):
+                    size += 2 * LENGTH.size + len(queued[end][1]) + len(queued[end][2])
+                    if size > BUNDLE_MAX_BYTES:
+                        break
+                    end += 1
+            if end - start >= 2:
+                self.publish_frames([queued[start][0], bundle(queued[start:end])])
+                self.counts["sent"]["bundles"] += 1
+                self.counts["sent"]["envelopes"] += end - start
+            else:
+                self.publish_frames(queued[start])
+                if queued[start][0] != b"hello":
+                    self.counts["sent"]["single"] += 1
+            start = end
+
+    def may_bundle(self, topic) -> bool:
+        """§3 "Who may receive one": every live receiver of `topic` said `"bundles": true` in its
+        hello, and there is at least one."""
+        kind, _, name = topic.partition(".")
+        hellos = [hello for hello, _ in self.instances.values()]
+        if topic == "edge":
+            receivers = [hello for hello in hellos if hello["service"] == "edge"]
+        elif kind == "svc" and name:
+            receivers = [hello for hello in hellos if hello["service"] == name]
+        elif kind in ("edge", "inbox") and name:
+            receivers = [hello for hello in hellos if hello["instance"] == name]
+        else:
+            return False  # hello is never bundled; we publish nothing else
+        return bool(receivers) and all(hello.get("bundles") is True for hello in receivers)
+
+    def publish_frames(self, frames):
         try:
             self.pub.send_multipart(frames, flags=zmq.DONTWAIT)
         except zmq.Again:
             log("publish dropped at the high-water mark")
+
+    def report(self):
+        say(f"{SERVICE} counts " + dumps(self.counts).decode("utf-8"))
 
     def publish(self, topic, header, body_bytes):
         self.send([topic.encode("utf-8"), dumps(header), body_bytes])
@@ -216,9 +306,26 @@ class PyEcho:
             "handles": [{"ns": ns, "event": event} for ns, event in HANDLES],
             "life": [], "interval": self.interval,
         }
+        if self.bundles:
+            body["bundles"] = True  # §9: we read bundles
         self.publish("hello", self.header("hello"), dumps(body))
 
     # --- receiving ----------------------------------------------------------------------------
+
+    def unpack(self, frames):
+        """§3 and §14: the envelopes of one bus message, each as [topic, header, body, ...]; a
+        bundle's frame 1 that does not split into whole entries raises Malformed."""
+        if len(frames) == 2:
+            self.counts["received"]["bundles"] += 1
+            if not self.bundles:  # the text before bundles: at least three frames
+                raise Malformed("missing frames: got 2, need at least 3")
+            pairs = split_bundle(frames[1])
+            self.counts["received"]["envelopes"] += len(pairs)
+            return [[frames[0], header, body] for header, body in pairs]
+        if len(frames) < 3:
+            raise Malformed(f"missing frames: got {len(frames)}, need at least 3")
+        self.counts["received"]["single"] += 1
+        return [frames]
 
     def on_message(self, topic, header, body):
         kind = header["type"]
@@ -342,6 +449,30 @@ class PyEcho:
 
     # --- the loop -----------------------------------------------------------------------------
 
+    def receive_round(self):
+        """Handles every message waiting (at most 1024), in order; their replies are queued."""
+        for _ in range(1024):
+            try:
+                frames = self.sub.recv_multipart(flags=zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                envelopes = self.unpack(frames)
+            except Malformed as error:
+                log(f"dropped a malformed bus message: {error}")
+                continue
+            for envelope in envelopes:
+                try:
+                    topic, header, body, _attachments = decode(envelope)
+                except Malformed as error:
+                    log(f"dropped a malformed bus message: {error}")  # §3: alone, not its bundle
+                    continue
+                if topic not in self.wanted:
+                    continue  # §5: subscriptions are prefixes, we want exact topics
+                self.on_message(topic, header, body)
+                if self.stopping:
+                    return
+
     def run(self):
         self.next_hello = now_ms()
         while not self.stopping:
@@ -354,21 +485,13 @@ class PyEcho:
                 break
             timeout = max(0, min(self.next_hello - now_ms(), 50))
             if self.sub.poll(timeout, zmq.POLLIN):
-                for _ in range(1024):
-                    try:
-                        frames = self.sub.recv_multipart(flags=zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    try:
-                        topic, header, body, _attachments = decode(frames)
-                    except Malformed as error:
-                        log(f"dropped a malformed bus message: {error}")
-                        continue
-                    if topic not in self.wanted:
-                        continue  # §5: subscriptions are prefixes, we want exact topics
-                    self.on_message(topic, header, body)
-                    if self.stopping:
-                        break
+                self.receive_round()
+            self.flush()
+            if self.report_due:
+                self.report_due = False
+                self.report()
+        self.flush()
+        self.report()
         if self.call is not None and self.call_sent and self.pending and self.exit_code == 0:
             self.exit_code = 1  # stopped by a signal before the reply came
         self.sub.close()
@@ -393,8 +516,12 @@ def main(argv):
     def stop(_signum, _frame):
         service.stopping = True
 
+    def report(_signum, _frame):
+        service.report_due = True
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGUSR1, report)
     return service.run()
 
 
