@@ -23,6 +23,7 @@ from pathlib import Path
 import zmq
 from selenium.webdriver.common.by import By
 
+from bus_helpers import envelopes
 from conftest import BIN, Cluster, Proc, bus_key, free_port
 from console_helpers import browser, wait_until
 
@@ -57,11 +58,11 @@ class Load:
         while not self.done or self.sub.poll(500):
             if not self.sub.poll(100):
                 continue
-            frames = self.sub.recv_multipart()
-            header = json.loads(frames[1])
-            start = self.sent.pop(header.get("re"), None)
-            if start is not None:
-                self.round_trips.append((time.monotonic() - start) * 1000)
+            for frames in envelopes(self.sub.recv_multipart()):
+                header = json.loads(frames[1])
+                start = self.sent.pop(header.get("re"), None)
+                if start is not None:
+                    self.round_trips.append((time.monotonic() - start) * 1000)
 
     def run(self):
         receiver = threading.Thread(target=self.receive, daemon=True)

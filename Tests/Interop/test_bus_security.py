@@ -7,6 +7,7 @@ import uuid
 
 import zmq
 
+from bus_helpers import envelopes
 from conftest import bus_key, json_lines
 from test_bus import effects
 
@@ -40,11 +41,12 @@ class Attacker:
         self.pub.send_multipart([topic.encode(), head, json.dumps(body).encode()])
 
     def received(self, seconds):
-        """Every message that reached the attacker's SUB socket within `seconds`."""
+        """Every message that reached the attacker's SUB socket within `seconds`, a bundle's
+        envelopes one by one."""
         frames, deadline = [], time.time() + seconds
         while time.time() < deadline:
             if self.sub.poll(50):
-                frames.append(self.sub.recv_multipart())
+                frames.extend(envelopes(self.sub.recv_multipart()))
         return frames
 
     def close(self):
@@ -173,7 +175,7 @@ def test_a_service_key_cannot_forge_another_service_an_identity_or_read_other_ev
         deadline = time.time() + 1.5
         while time.time() < deadline:
             if spy.poll(50):
-                spied.append(spy.recv_multipart())
+                spied.extend(envelopes(spy.recv_multipart()))
         heard = attacker.received(0.5)
     finally:
         spy.close()

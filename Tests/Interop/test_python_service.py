@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import zmq
 
+from bus_helpers import envelopes
 from conftest import Proc, bus_key, json_lines
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +49,7 @@ class RawClient:
         self.sub.connect(env["BUS_SUBSCRIBE"])
         self.sub.setsockopt(zmq.SUBSCRIBE, self.inbox.encode())
         self.sub.setsockopt(zmq.SUBSCRIBE, b"hello")
+        self.waiting = []  # envelopes of a bundle received but not yet returned
 
     def close(self):
         self.pub.close()
@@ -60,9 +62,11 @@ class RawClient:
     def receive(self, timeout):
         """The next message on an exactly wanted topic as (topic, header, body), or None."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.sub.poll(50):
-                frames = self.sub.recv_multipart()
+        while self.waiting or time.time() < deadline:
+            if not self.waiting and self.sub.poll(50):
+                self.waiting.extend(envelopes(self.sub.recv_multipart()))
+            while self.waiting:
+                frames = self.waiting.pop(0)
                 topic = frames[0].decode()
                 if topic in (self.inbox, "hello"):
                     return topic, json.loads(frames[1]), json.loads(frames[2])
