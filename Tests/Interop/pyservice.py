@@ -90,16 +90,16 @@ def split_bundle(data: bytes):
         pair = []
         for part in ("header", "body"):
             if offset + LENGTH.size > len(data):
-                raise Malformed(f"badBundle: entry {len(pairs)} ends inside its {part} length")
+                raise Malformed(f"bad bundle: entry {len(pairs)} ends inside its {part} length")
             (length,) = LENGTH.unpack_from(data, offset)
             offset += LENGTH.size
             if offset + length > len(data):
-                raise Malformed(f"badBundle: entry {len(pairs)}'s {part} is cut short")
+                raise Malformed(f"bad bundle: entry {len(pairs)}'s {part} is cut short")
             pair.append(data[offset:offset + length])
             offset += length
         pairs.append(pair)
     if not pairs:
-        raise Malformed("badBundle: no entry")
+        raise Malformed("bad bundle: no entry")
     return pairs
 
 
