@@ -1,6 +1,7 @@
 """The bus protocol document is enough to write a service in another language: pyservice.py
 (Python, pyzmq only, written from docs/bus-protocol.md) answers the Swift tools, and calls the
-Swift echo service."""
+Swift echo service. Under load from a Swift edge it reads the edge's bundles and writes its own
+(docs/bus-protocol.md §3), and a pyservice that does not say `bundles` gets none."""
 import json
 import signal
 import subprocess
@@ -14,14 +15,16 @@ import zmq
 
 from bus_helpers import envelopes
 from conftest import Proc, bus_key, json_lines
+from edge_helpers import SioClient, relaxed_config, start_edge, wait_for_route
 
 HERE = Path(__file__).resolve().parent
 PYSERVICE = HERE / "pyservice.py"
 
 
-def start_pyservice(cluster, *args, name="pyservice"):
+def start_pyservice(cluster, *args, name="pyservice", extra_env=None):
     """Runs pyservice.py on the cluster's bus; registered so that the fixture stops it too."""
-    proc = Proc(name, [sys.executable, "-u", str(PYSERVICE), *args], cluster.env, cluster.tmp)
+    env = dict(cluster.env, **(extra_env or {}))
+    proc = Proc(name, [sys.executable, "-u", str(PYSERVICE), *args], env, cluster.tmp)
     cluster.procs.append(proc)
     return proc
 
@@ -177,3 +180,81 @@ def test_python_publisher_calls_swift_echo_service(cluster):
     assert {"op": "ack", "sid": "py-sid-1", "args": ["hello", 2]} in body
     assert body[0] == {"op": "ack", "sid": "py-sid-1", "args": ["hello", 2]}
     assert {"op": "emit", "ns": "/", "event": "echo", "args": ["hello", 2], "to": {"sids": ["py-sid-1"]}} in body
+
+
+def counts_of(py, timeout=10):
+    """What pyservice received and wrote so far: it prints "pyecho counts <json>" on SIGUSR1."""
+    marker = "pyecho counts "
+    before = py.output().count(marker)
+    py.signal(signal.SIGUSR1)
+    deadline = time.time() + timeout
+    while py.output().count(marker) <= before:
+        assert time.time() < deadline, f"pyservice printed no counts:\n{py.output()}"
+        time.sleep(0.05)
+    line = [line for line in py.output().splitlines() if line.startswith(marker)][-1]
+    return json.loads(line[len(marker):])
+
+
+def pyecho_stack(cluster, extra_env=None):
+    """Bus, pyservice, then a Swift edge that routes `pyecho` to it."""
+    cluster.start_bus()
+    py = start_pyservice(cluster, extra_env=extra_env)
+    py.wait_for_log("pyecho ready")
+    edge = start_edge(cluster, relaxed_config())
+    wait_for_route(edge, event="pyecho")
+    return py, edge
+
+
+def load_round(edge, clients=10, per_client=50):
+    """`clients` stock python-socketio clients each emit `per_client` pyecho events with acks at
+    once, all in flight together; checks that every event is answered once and correctly (the
+    ack holds its arguments reversed, the socket gets exactly one pyecho:seen with them).
+    Returns how many events were answered."""
+    sios = [SioClient() for _ in range(clients)]
+    try:
+        for sio in sios:
+            sio.connect(edge)
+        waits = [(sio, f"c{n}", i, sio.emit_with_ack("pyecho", f"c{n}", i))
+                 for i in range(per_client) for n, sio in enumerate(sios)]
+        for _, name, i, wait in waits:
+            assert wait(30) == (i, name)
+        for n, sio in enumerate(sios):
+            seen = sio.wait_event("pyecho:seen", count=per_client, timeout=30)
+            assert sorted(seen, key=lambda args: args[1]) == [(f"c{n}", i) for i in range(per_client)]
+        time.sleep(0.3)  # a repeat would come now: none may
+        for sio in sios:
+            assert len(sio.received("pyecho:seen")) == per_client
+    finally:
+        for sio in sios:
+            sio.close()
+    return clients * per_client
+
+
+def test_python_service_reads_and_writes_bundles_under_load_from_the_edge(cluster):
+    py, edge = pyecho_stack(cluster)
+    answered = 0
+    for _ in range(6):  # the edge bundles what its bus thread finds queued together: load until it has
+        answered += load_round(edge)
+        counts = counts_of(py)
+        if counts["received"]["bundles"] and counts["sent"]["bundles"]:
+            break
+    assert counts["received"]["bundles"] >= 1, counts
+    assert counts["received"]["envelopes"] >= 2 * counts["received"]["bundles"], counts
+    assert counts["sent"]["bundles"] >= 1, counts
+    # Had the edge dropped pyservice's bundles, every answered event would have needed a reply
+    # of its own (the edge re-publishes until one comes, and pyservice answers repeats again):
+    # fewer single replies than answered events means acks arrived in pyservice's bundles.
+    assert counts["sent"]["single"] < answered, counts
+    assert "malformed" not in edge.proc.output() and "malformed" not in py.output()
+    stop_cleanly(py)
+
+
+def test_python_service_that_does_not_say_bundles_gets_none(cluster):
+    py, edge = pyecho_stack(cluster, extra_env={"PYSERVICE_BUNDLES": "0"})
+    for _ in range(3):
+        load_round(edge)
+    counts = counts_of(py)
+    assert counts["received"]["bundles"] == 0, counts
+    assert counts["sent"]["bundles"] == 0, counts
+    assert counts["received"]["single"] >= 3 * 10 * 50, counts
+    stop_cleanly(py)
