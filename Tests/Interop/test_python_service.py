@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import zmq
 
-from bus_helpers import envelopes
+from bus_helpers import bundle, envelopes
 from conftest import Proc, bus_key, json_lines
 from edge_helpers import SioClient, relaxed_config, start_edge, wait_for_route
 
@@ -37,8 +37,9 @@ def stop_cleanly(proc):
 class RawClient:
     """A bare pyzmq publisher/subscriber, to send hand-made events."""
 
-    def __init__(self, env):
+    def __init__(self, env, bundles=False):
         self.instance = f"rawtest-{uuid.uuid4().hex[:6]}"
+        self.bundles = bundles  # said in its hellos: it reads bundles
         self.inbox = f"inbox.{self.instance}"
         self.context = zmq.Context()
         self.pub = self.context.socket(zmq.PUB)
@@ -80,11 +81,7 @@ class RawClient:
         heard_self = heard_service = False
         deadline = time.time() + timeout
         while time.time() < deadline and not (heard_self and heard_service):
-            header = {"v": 1, "id": uuid.uuid4().hex[:24], "type": "hello", "from": self.instance,
-                      "ts": int(time.time() * 1000)}
-            self.publish("hello", header, {"service": "rawtest", "instance": self.instance,
-                                           "started": header["ts"], "ready": heard_self, "handles": [],
-                                           "life": [], "interval": 1000})
+            self.say_hello(ready=heard_self)
             message = self.receive(0.1)
             while message is not None:
                 topic, header, body = message
@@ -94,6 +91,28 @@ class RawClient:
                     heard_service = True
                 message = self.receive(0.01)
         assert heard_self and heard_service, f"ready: self {heard_self}, {service} {heard_service}"
+        self.say_hello(ready=True)  # what we publish next reaches `service` after this hello
+
+    def say_hello(self, ready):
+        header = {"v": 1, "id": uuid.uuid4().hex[:24], "type": "hello", "from": self.instance,
+                  "ts": int(time.time() * 1000)}
+        body = {"service": "rawtest", "instance": self.instance, "started": header["ts"], "ready": ready,
+                "handles": [], "life": [], "interval": 1000}
+        if self.bundles:
+            body["bundles"] = True
+        self.publish("hello", header, body)
+
+    def inbox_messages(self, envelope_count, timeout=10):
+        """The messages (a bundle as one) that bring the next `envelope_count` envelopes to the inbox."""
+        messages, got = [], 0
+        deadline = time.time() + timeout
+        while got < envelope_count and time.time() < deadline:
+            if self.sub.poll(50):
+                frames = self.sub.recv_multipart()
+                if frames[0].decode() == self.inbox:
+                    messages.append(frames)
+                    got += len(envelopes(frames))
+        return messages
 
     def await_reply(self, event_id, timeout=5):
         deadline = time.time() + timeout
@@ -257,4 +276,32 @@ def test_python_service_that_does_not_say_bundles_gets_none(cluster):
     assert counts["received"]["bundles"] == 0, counts
     assert counts["sent"]["bundles"] == 0, counts
     assert counts["received"]["single"] >= 3 * 10 * 50, counts
+    stop_cleanly(py)
+
+
+def test_python_service_bundles_its_replies_only_for_an_inbox_that_said_bundles(cluster):
+    cluster.start_bus()
+    py = start_pyservice(cluster)
+    py.wait_for_log("pyecho ready")
+    for says_bundles in (True, False):
+        client = RawClient(cluster.env, bundles=says_bundles)
+        try:
+            client.become_ready("pyecho")
+            headers = [{"v": 1, "id": uuid.uuid4().hex[:24], "type": "event", "from": client.instance,
+                        "ts": int(time.time() * 1000), "ns": "/", "event": "pyecho", "sid": f"raw-{n}",
+                        "ack": True, "replyTo": client.inbox} for n in range(5)]
+            client.pub.send_multipart([b"svc.pyecho", bundle([(json.dumps(h).encode(), json.dumps([n]).encode())
+                                                              for n, h in enumerate(headers)])])
+            messages = client.inbox_messages(5)
+        finally:
+            client.close()
+        replies = [frames for message in messages for frames in envelopes(message)]
+        assert [json.loads(h)["re"] for _, h, _ in replies] == [h["id"] for h in headers]
+        assert [json.loads(b)[0] for _, _, b in replies] == [
+            {"op": "ack", "sid": f"raw-{n}", "args": [n]} for n in range(5)]
+        # One receive round, five replies to one inbox: one bundle when that inbox said bundles.
+        assert [len(message) for message in messages] == ([2] if says_bundles else [3] * 5)
+    counts = counts_of(py)
+    assert counts["received"]["bundles"] == 2 and counts["received"]["envelopes"] == 10, counts
+    assert counts["sent"]["bundles"] == 1 and counts["sent"]["envelopes"] == 5, counts
     stop_cleanly(py)
