@@ -264,6 +264,12 @@ extension BusConnection {
         }
         context.terminate()
         continuation.finish()
+        let counts = statistics
+        logger.info("bus connection closed", metadata: [
+            "published": "\(counts.published)", "bundlesPublished": "\(counts.bundlesPublished)",
+            "received": "\(counts.received)", "bundlesReceived": "\(counts.bundlesReceived)",
+            "malformed": "\(counts.malformed)", "dropped": "\(counts.dropped)",
+        ])
         let waiters = outbox.withLock { box -> [CheckedContinuation<Void, Never>] in
             box.finished = true
             box.closed = true
