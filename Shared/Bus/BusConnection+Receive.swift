@@ -27,8 +27,8 @@ public enum Subscription: Hashable, Sendable {
 
 extension BusConnection {
     /// Receives what is waiting, at most 1,024 messages (a bundle counting as one) so queued
-    /// commands are not starved, and hands their envelopes to the consumer as one batch. Past `receiveBufferLimit` messages waiting
-    /// for the consumer, newer ones are dropped and counted.
+    /// commands are not starved, and hands their envelopes to the consumer as one batch. Past
+    /// `receiveBufferLimit` envelopes waiting for the consumer, newer ones are dropped and counted.
     func drain(_ sub: ZMQSocket, subscriptions: [Subscription: Int]) {
         var batch: [Envelope] = []
         defer { deliver(batch) }

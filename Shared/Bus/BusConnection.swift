@@ -40,6 +40,8 @@ public final class BusConnection: Sendable {
         public var published: Int
         /// Bundles among what was handed to the PUB socket.
         public var bundlesPublished: Int
+        /// Envelopes of ``published`` that went out in those bundles.
+        public var bundledPublished: Int
         /// Envelopes delivered on ``messages``, bundled or not.
         public var received: Int
         /// Bundles among what was received.
@@ -81,6 +83,7 @@ public final class BusConnection: Sendable {
     // is taken per message.
     private let published = Atomic<Int>(0)
     private let bundlesPublished = Atomic<Int>(0)
+    private let bundledPublished = Atomic<Int>(0)
     let received = Atomic<Int>(0)
     let bundlesReceived = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
@@ -180,6 +183,7 @@ public final class BusConnection: Sendable {
     public var statistics: Statistics {
         Statistics(published: published.load(ordering: .relaxed),
                    bundlesPublished: bundlesPublished.load(ordering: .relaxed),
+                   bundledPublished: bundledPublished.load(ordering: .relaxed),
                    received: received.load(ordering: .relaxed),
                    bundlesReceived: bundlesReceived.load(ordering: .relaxed),
                    malformed: malformed.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed))
@@ -267,6 +271,7 @@ extension BusConnection {
         let counts = statistics
         logger.info("bus connection closed", metadata: [
             "published": "\(counts.published)", "bundlesPublished": "\(counts.bundlesPublished)",
+            "bundledPublished": "\(counts.bundledPublished)",
             "received": "\(counts.received)", "bundlesReceived": "\(counts.bundlesReceived)",
             "malformed": "\(counts.malformed)", "dropped": "\(counts.dropped)",
         ])
@@ -302,6 +307,7 @@ extension BusConnection {
                 if end - start > 1 {
                     try pub.send([first[0], BusBundle.pack(messages[start..<end])])
                     bundlesPublished.wrappingAdd(1, ordering: .relaxed)
+                    bundledPublished.wrappingAdd(end - start, ordering: .relaxed)
                 } else {
                     try pub.send(first)
                 }
@@ -317,7 +323,7 @@ extension BusConnection {
         do {
             switch command {
             case .send, .sendAll:
-                break
+                break  // gathered by the run loop and sent by `send(_:pub:)`
             case .subscribe(let subscription):
                 try sub.set(ZMQ_SUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
                 subscriptions[subscription, default: 0] += 1

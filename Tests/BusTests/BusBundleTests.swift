@@ -69,6 +69,7 @@ struct BusBundleTests {
         let after = heard.all.drop { $0.header.id != run[0].header.id }
         #expect(Array(after) == run)
         #expect(sender.statistics.bundlesPublished == 4)
+        #expect(sender.statistics.bundledPublished == 23)
         #expect(listener.statistics.bundlesReceived == 4)
         #expect(listener.statistics.malformed == 0)
         for connection in [sender, listener] { await connection.close() }
