@@ -169,6 +169,11 @@ public final class BusConnection: Sendable {
         bundleTopics.withLock { $0 = bytes }
     }
 
+    /// The topics set by ``setBundleTopics(_:)``, as text.
+    var bundleTopicNames: Set<String> {
+        Set(bundleTopics.withLock { $0 }.map { String(decoding: $0, as: UTF8.self) })
+    }
+
     /// Starts receiving messages that match `subscription`.
     public func subscribe(_ subscription: Subscription) {
         enqueue(.subscribe(subscription))

@@ -41,6 +41,32 @@ struct BusBundleTests {
         }
     }
 
+    @Test("the delivery client tells its connection where it may bundle, from the hellos it hears")
+    func topicsFromHellos() async throws {
+        let bus = try TestBus()
+        let connection = try bus.connect()
+        let client = DeliveryClient(connection: connection, logger: quietLogger)
+        func hello(_ instance: String, bundles: Bool?, interval: Int = 1000) -> Hello {
+            var hello = Hello(service: "chat", instance: instance, started: 0, ready: true, handles: [], life: [],
+                              interval: interval)
+            hello.bundles = bundles
+            return hello
+        }
+        client.heard(hello("chat-1", bundles: true))
+        #expect(connection.bundleTopicNames == ["svc.chat", "inbox.chat-1"])
+        // The same instance id again, now without bundles (a restart of an older build): no more bundles.
+        client.heard(hello("chat-1", bundles: nil))
+        #expect(connection.bundleTopicNames.isEmpty)
+        client.heard(hello("chat-1", bundles: true, interval: 10))
+        #expect(connection.bundleTopicNames == ["svc.chat", "inbox.chat-1"])
+        client.heard(hello("chat-2", bundles: nil))
+        #expect(connection.bundleTopicNames == ["inbox.chat-1"])
+        try await Task.sleep(for: .milliseconds(40))
+        #expect(client.expireSilentInstances().map(\.hello.instance) == ["chat-1"])
+        #expect(connection.bundleTopicNames.isEmpty)
+        #expect(await bus.stop(closing: [connection]))
+    }
+
     @Test("through a bus with keys: a run to a bundle topic goes out as bundles, in order, within the limits")
     func throughTheBus() async throws {
         let folder = try makeKeyFolder()

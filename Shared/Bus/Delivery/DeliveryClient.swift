@@ -86,9 +86,15 @@ public final class DeliveryClient: Sendable {
     @discardableResult
     public func heard(_ hello: Hello) -> ServiceDirectory.Change {
         let (change, again) = state.withLock { state -> (ServiceDirectory.Change, [Envelope]) in
+            // An instance restarted under the same id may read bundles no longer (or now).
+            let readBundles = state.directory.instances[hello.instance]?.hello.bundles
             let change = state.directory.heard(hello, at: now)
+            if case .newInstance = change {
+                connection.setBundleTopics(state.directory.bundleTopics)
+            } else if state.directory.instances[hello.instance]?.hello.bundles != readBundles {
+                connection.setBundleTopics(state.directory.bundleTopics)
+            }
             guard case .newInstance(let service, _) = change else { return (change, []) }
-            connection.setBundleTopics(state.directory.bundleTopics)
             return (change, state.pending.serviceRestarted(service, at: now))
         }
         if !again.isEmpty {
