@@ -63,12 +63,19 @@ public enum BusBundle {
     /// message would be (§14). Throws `badBundle` when frame 1 does not split into entries.
     public static func decode(topic: Data, frame: Data) throws(EnvelopeError) -> [Result<Envelope, EnvelopeError>] {
         guard let entries = frame.withUnsafeBytes({ entries(of: $0) }) else { throw .badBundle }
-        let base = frame.startIndex
-        return entries.map { entry in
-            // Copies, so that each envelope's header and body index from 0 as a frame does.
-            let frames = [topic, Data(frame[(base + entry.header.lowerBound)..<(base + entry.header.upperBound)]),
-                          Data(frame[(base + entry.body.lowerBound)..<(base + entry.body.upperBound)])]
-            return Result { () throws(EnvelopeError) in try Envelope.decode(frames) }
+        // One topic for all: its text is made once, and each header is read where it lies.
+        guard let text = String(data: topic, encoding: .utf8), !text.isEmpty else {
+            return entries.map { _ in .failure(.badTopic) }
+        }
+        return frame.withUnsafeBytes { bytes in
+            entries.map { entry in
+                Result { () throws(EnvelopeError) in
+                    let header = try Envelope.header(UnsafeRawBufferPointer(rebasing: bytes[entry.header]))
+                    // The body is copied, so that it indexes from 0 as a frame does.
+                    return Envelope(topic: text, header: header,
+                                    body: Data(UnsafeRawBufferPointer(rebasing: bytes[entry.body])))
+                }
+            }
         }
     }
 

@@ -55,13 +55,24 @@ public struct Envelope: Sendable, Equatable {
     public static func decode(_ frames: [Data]) throws(EnvelopeError) -> Envelope {
         guard frames.count >= 3 else { throw .missingFrames(count: frames.count) }
         guard let topic = String(data: frames[0], encoding: .utf8), !topic.isEmpty else { throw .badTopic }
+        let header = try frames[1].withUnsafeBytes { bytes in Result { () throws(EnvelopeError) in try Self.header(bytes) } }
+            .get()
+        // The body is not looked at here: its consumer parses it once, as the type it expects,
+        // and a body that is not that (or not JSON at all) is `badBody` from `decodeBody`.
+        return Envelope(topic: topic, header: header, body: frames[2],
+                        attachments: frames.count > 3 ? Array(frames[3...]) : [])
+    }
+
+    /// Reads a header from its bytes (frame 1, or an entry of a bundle) with the checks of
+    /// bus-protocol §14.
+    static func header(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> BusHeader {
         let header: BusHeader
         do {
             // The hand-written reader takes the plain headers every Swift and Python process
             // writes; anything else goes through `JSONDecoder`, with its precise errors.
-            header = try BusHeader(wire: frames[1]) ?? JSONCoding.decode(BusHeader.self, from: frames[1])
+            header = try BusHeader(wire: bytes) ?? JSONCoding.decode(BusHeader.self, from: Data(bytes))
         } catch {
-            if let probe = try? JSONCoding.decode(VersionProbe.self, from: frames[1]), let version = probe.v,
+            if let probe = try? JSONCoding.decode(VersionProbe.self, from: Data(bytes)), let version = probe.v,
                version != BusHeader.protocolVersion
             {
                 throw .unsupportedVersion(version)
@@ -69,10 +80,7 @@ public struct Envelope: Sendable, Equatable {
             throw .badHeader(String(describing: error))
         }
         guard header.v == BusHeader.protocolVersion else { throw .unsupportedVersion(header.v) }
-        // The body is not looked at here: its consumer parses it once, as the type it expects,
-        // and a body that is not that (or not JSON at all) is `badBody` from `decodeBody`.
-        return Envelope(topic: topic, header: header, body: frames[2],
-                        attachments: frames.count > 3 ? Array(frames[3...]) : [])
+        return header
     }
 
     /// Decodes the body as `type`.
