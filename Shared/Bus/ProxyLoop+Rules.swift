@@ -4,8 +4,9 @@ import Foundation
 
 /// The forwarding of a bus with keys: each message is received whole, checked against its
 /// sender's role (``ProxyRules``; the key comes with every message as its `User-Id`) and
-/// forwarded or dropped (a bundle envelope by envelope, ProxyLoop+Bundles.swift); each subscription is checked the same way before the XPUB side
-/// (`ZMQ_XPUB_MANUAL`) applies it and the XSUB side passes it upstream.
+/// forwarded or dropped (a bundle envelope by envelope, ProxyLoop+Bundles.swift); each
+/// subscription is checked the same way before the XPUB side (`ZMQ_XPUB_MANUAL`) applies it and
+/// the XSUB side passes it upstream.
 extension ProxyLoop {
     /// Moves the messages that their sender's role allows from XSUB to XPUB, until none waits
     /// or the budget is spent; counts and logs the others.

@@ -89,12 +89,13 @@ public final class DeliveryClient: Sendable {
             // An instance restarted under the same id may read bundles no longer (or now).
             let readBundles = state.directory.instances[hello.instance]?.hello.bundles
             let change = state.directory.heard(hello, at: now)
-            if case .newInstance = change {
-                connection.setBundleTopics(state.directory.bundleTopics)
-            } else if state.directory.instances[hello.instance]?.hello.bundles != readBundles {
-                connection.setBundleTopics(state.directory.bundleTopics)
+            guard case .newInstance(let service, _) = change else {
+                if state.directory.instances[hello.instance]?.hello.bundles != readBundles {
+                    connection.setBundleTopics(state.directory.bundleTopics)
+                }
+                return (change, [])
             }
-            guard case .newInstance(let service, _) = change else { return (change, []) }
+            connection.setBundleTopics(state.directory.bundleTopics)
             return (change, state.pending.serviceRestarted(service, at: now))
         }
         if !again.isEmpty {
