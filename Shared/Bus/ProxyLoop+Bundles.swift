@@ -31,7 +31,8 @@ extension ProxyLoop {
         // Each entry's bytes run from its header's length field to the end of its body.
         var kept = Data(capacity: allowed.reduce(0) { $0 + $1.body.upperBound - $1.header.lowerBound + 4 })
         for entry in allowed {
-            kept.append(contentsOf: UnsafeRawBufferPointer(rebasing: frame[(entry.header.lowerBound - 4)..<entry.body.upperBound]))
+            let whole = (entry.header.lowerBound - 4)..<entry.body.upperBound
+            kept.append(contentsOf: UnsafeRawBufferPointer(rebasing: frame[whole]))
         }
         try target.send([Data(Self.bytes(of: &parts[0])), kept], dontWait: false)
     }
