@@ -1,9 +1,10 @@
-/// Instructions read from ``JSON`` values without `JSONDecoder`: every reply a service sends is
-/// a list of instructions and every edge reads it, so it goes through ``JSONReader`` and this
-/// conversion (`JSONCoding` picks it for `[Instruction]`; the writing side is
-/// `JSONWriter.write(_: [Instruction])`, in one pass). The accepted input is that of the
-/// `Codable` conformance, which the tests hold it to: `null` reads as absent, unknown members
-/// are ignored, a member of the wrong type or an unknown `op` is an error.
+/// Instructions read from ``JSON`` values without `JSONDecoder`. A reply's list of instructions
+/// is read straight from its bytes by `InstructionReader` (`JSONCoding` picks it for
+/// `[Instruction]`), which accepts exactly what ``JSONReader`` then this conversion accept and
+/// is tested against them; the writing side is `JSONWriter.write(_: [Instruction])`. The
+/// accepted input is that of the `Codable` conformance, which the tests hold it to: `null` reads
+/// as absent, unknown members are ignored, a member of the wrong type or an unknown `op` is an
+/// error.
 extension Instruction {
     /// Why a JSON value is not an instruction.
     public struct Malformed: Error, Equatable {

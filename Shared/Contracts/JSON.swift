@@ -154,18 +154,17 @@ public enum JSONCoding {
         return try encoder.encode(value)
     }
 
-    /// Decodes `type` from UTF-8 JSON. A ``JSON`` value, a list of them or a list of
-    /// ``Instruction``s is read by ``JSONReader``, everything else by `JSONDecoder`.
+    /// Decodes `type` from UTF-8 JSON. A ``JSON`` value or a list of them is read by
+    /// ``JSONReader``, a list of ``Instruction``s by `InstructionReader` (straight from the
+    /// bytes, accepting what ``JSONReader`` and ``Instruction/init(json:)`` accept), everything
+    /// else by `JSONDecoder`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         if type == JSON.self { return try JSONReader.read(data) as! T }
         if type == [JSON].self {
             guard case .array(let values) = try JSONReader.read(data) else { throw JSONReader.Failure(offset: 0) }
             return values as! T
         }
-        if type == [Instruction].self {
-            guard case .array(let values) = try JSONReader.read(data) else { throw JSONReader.Failure(offset: 0) }
-            return try values.map(Instruction.init(json:)) as! T
-        }
+        if type == [Instruction].self { return try InstructionReader.read(data) as! T }
         return try decoder.decode(type, from: data)
     }
 }

@@ -25,26 +25,41 @@ public enum JSONReader {
     /// The one JSON value in `data`.
     public static func read(_ data: Data) throws(Failure) -> JSON {
         let result: Result<JSON, Failure> = data.withUnsafeBytes { raw in
-            var reader = Reader(bytes: raw.bindMemory(to: UInt8.self))
+            var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self))
             return Result { () throws(Failure) -> JSON in
-                if reader.bytes.count >= 3, reader.bytes[0] == 0xEF, reader.bytes[1] == 0xBB, reader.bytes[2] == 0xBF {
-                    reader.index = 3
-                }
-                let value = try reader.value(depth: 0)
-                reader.skipWhitespace()
-                guard reader.index == reader.bytes.count else { throw reader.failure }
+                scanner.skipByteOrderMark()
+                let value = try scanner.value(depth: 0)
+                try scanner.end()
                 return value
             }
         }
         return try result.get()
     }
 
-    private struct Reader: ByteScanning {
+    /// The reading position and the grammar of JSON values, shared with the readers that read
+    /// a known shape straight from the bytes (``InstructionReader``) and hand it the values of
+    /// any shape.
+    struct Scanner: ByteScanning {
+        /// The bytes being read.
         let bytes: UnsafeBufferPointer<UInt8>
+        /// The position of the next byte.
         var index = 0
 
+        /// A failure at the position.
         var failure: Failure { Failure(offset: index) }
 
+        /// Skips a UTF-8 byte order mark at the very start.
+        mutating func skipByteOrderMark() {
+            if index == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
+        }
+
+        /// Skips whitespace and refuses anything after it.
+        mutating func end() throws(Failure) {
+            skipWhitespace()
+            guard index == bytes.count else { throw failure }
+        }
+
+        /// One value after optional whitespace; `depth` is how many containers hold it.
         mutating func value(depth: Int) throws(Failure) -> JSON {
             skipWhitespace()
             guard let first = next else { throw failure }
@@ -95,7 +110,7 @@ public enum JSONReader {
         }
 
         /// A string, from its opening quote to past its closing one.
-        private mutating func string() throws(Failure) -> String {
+        mutating func string() throws(Failure) -> String {
             index += 1
             let start = index
             // The common case: no escapes, so the bytes are the string.
