@@ -93,12 +93,15 @@ enum LooseWriter {
         return values.randomElement(using: &random)!
     }
 
-    /// A list of instruction objects with one of them changed.
+    /// A list of instruction objects with one of them changed once to three times (so that two
+    /// wrong members can meet in one instruction, and which is reported first matters).
     static func mutated(_ list: JSON, _ random: inout SplitMix) -> JSON {
         guard case .array(var elements) = list, let index = elements.indices.randomElement(using: &random) else {
             return .array([junk(&random)])
         }
-        elements[index] = mutatedInstruction(elements[index], &random)
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+            elements[index] = mutatedInstruction(elements[index], &random)
+        }
         return .array(elements)
     }
 
