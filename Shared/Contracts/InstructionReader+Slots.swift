@@ -64,8 +64,8 @@ struct InstructionSlots: MemberSlots {
         return true
     }
 
-    /// The instruction these members make, judged in the order ``Instruction/init(json:)``
-    /// judges them, so a list refused is refused naming the same member.
+    /// The instruction these members make, its members judged in the order the tests' reference
+    /// reading judges them, so a list refused is refused naming the same member.
     func instruction() throws(Instruction.Malformed) -> Instruction {
         switch try op.required("op") {
         case "emit":

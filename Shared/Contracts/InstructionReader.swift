@@ -9,8 +9,9 @@ import Foundation
 /// of any shape (the elements of `args`, a decision's `data`) and members no instruction has are
 /// read as ``JSON``, by ``JSONReader``'s own scanner.
 ///
-/// It accepts exactly what ``JSONReader/read(_:)`` followed by ``Instruction/init(json:)`` accepts
-/// (the tests hold it to that) and throws the same errors: a ``JSONReader/Failure`` at the same
+/// It accepts exactly what the `Codable` conformance accepts and what reading the list into a
+/// ``JSON`` tree first and each element from the tree did before it (the tests keep that reading
+/// as their reference and hold this reader to it), and throws the same errors: a ``JSONReader/Failure`` at the same
 /// offset for bytes that are no JSON value or no list, else the ``Instruction/Malformed`` of the
 /// first list element that is no instruction. So a repeated key keeps its last value, `null`
 /// counts as absent, and a member of the wrong type matters only to an op that has the member.
@@ -188,5 +189,18 @@ extension JSONReader.Scanner {
     private mutating func otherSlot<Value>(depth: Int) throws(JSONReader.Failure) -> Slot<Value> {
         if case .null = try value(depth: depth) { return .absent }
         return .wrong
+    }
+}
+
+extension Instruction {
+    /// Why a list element is not an instruction (``InstructionReader``).
+    public struct Malformed: Error, Equatable {
+        /// The member that is missing or has the wrong type (`op` for an unknown op).
+        public let member: String
+
+        /// The error naming `member`.
+        public init(member: String) {
+            self.member = member
+        }
     }
 }

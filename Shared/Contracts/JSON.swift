@@ -156,8 +156,7 @@ public enum JSONCoding {
 
     /// Decodes `type` from UTF-8 JSON. A ``JSON`` value or a list of them is read by
     /// ``JSONReader``, a list of ``Instruction``s by `InstructionReader` (straight from the
-    /// bytes, accepting what ``JSONReader`` and ``Instruction/init(json:)`` accept), everything
-    /// else by `JSONDecoder`.
+    /// bytes), everything else by `JSONDecoder`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         if type == JSON.self { return try JSONReader.read(data) as! T }
         if type == [JSON].self {

@@ -1,19 +1,12 @@
-/// Instructions read from ``JSON`` values without `JSONDecoder`. A reply's list of instructions
-/// is read straight from its bytes by `InstructionReader` (`JSONCoding` picks it for
-/// `[Instruction]`), which accepts exactly what ``JSONReader`` then this conversion accept and
-/// is tested against them; the writing side is `JSONWriter.write(_: [Instruction])`. The
-/// accepted input is that of the `Codable` conformance, which the tests hold it to: `null` reads
-/// as absent, unknown members are ignored, a member of the wrong type or an unknown `op` is an
-/// error.
-extension Instruction {
-    /// Why a JSON value is not an instruction.
-    public struct Malformed: Error, Equatable {
-        /// The member that is missing or has the wrong type (`op` for an unknown op).
-        public let member: String
-    }
+import Contracts
 
+/// The reading of an instruction list that `InstructionReader` replaced, kept as the tests'
+/// reference: the list read into a ``JSON`` tree by ``JSONReader/read(_:)``, then each element
+/// read from the tree. The accepted input is that of the `Codable` conformance: `null` reads as
+/// absent, unknown members are ignored, a member of the wrong type or an unknown `op` is an error.
+extension Instruction {
     /// Reads an instruction from the JSON object its `Codable` form writes.
-    public init(json: JSON) throws {
+    init(json: JSON) throws {
         guard case .object(let object) = json else { throw Malformed(member: "op") }
         let fields = Fields(object: object)
         switch try fields.string("op") {
