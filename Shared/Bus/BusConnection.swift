@@ -71,9 +71,9 @@ public final class BusConnection: Sendable {
     public let batches: BusBatches
     let continuation: AsyncStream<[Envelope]>.Continuation
     let receiveBufferLimit: Int?
-    private let bundleLimits: BusBundle.Limits
+    let bundleLimits: BusBundle.Limits
     /// The topics (frame 0's bytes) whose receivers all read bundles.
-    private let bundleTopics = Mutex<Set<Data>>([])
+    let bundleTopics = Mutex<Set<Data>>([])
     private let outbox = Mutex(Outbox())
     private let context: ZMQContext
     private let sockets: Mutex<Sockets>
@@ -81,9 +81,9 @@ public final class BusConnection: Sendable {
     let logger: Logger
     // The counters: only the bus thread adds to them, so relaxed atomics suffice and no lock
     // is taken per message.
-    private let published = Atomic<Int>(0)
-    private let bundlesPublished = Atomic<Int>(0)
-    private let bundledPublished = Atomic<Int>(0)
+    let published = Atomic<Int>(0)
+    let bundlesPublished = Atomic<Int>(0)
+    let bundledPublished = Atomic<Int>(0)
     let received = Atomic<Int>(0)
     let bundlesReceived = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
@@ -159,19 +159,6 @@ public final class BusConnection: Sendable {
         case 1: publish(envelopes[0])
         default: enqueue(.sendAll(envelopes.map { $0.encode() }))
         }
-    }
-
-    /// Sets the topics whose every receiver reads bundles (``ServiceDirectory/bundleTopics``);
-    /// from the next wake-up of the bus thread on, runs of queued envelopes to one of them are
-    /// bundled. Initially none.
-    public func setBundleTopics(_ topics: Set<String>) {
-        let bytes = Set(topics.map { Data($0.utf8) })
-        bundleTopics.withLock { $0 = bytes }
-    }
-
-    /// The topics set by ``setBundleTopics(_:)``, as text.
-    var bundleTopicNames: Set<String> {
-        Set(bundleTopics.withLock { $0 }.map { String(decoding: $0, as: UTF8.self) })
     }
 
     /// Starts receiving messages that match `subscription`.
@@ -287,41 +274,6 @@ extension BusConnection {
             return box.closeWaiters
         }
         waiters.forEach { $0.resume() }
-    }
-
-    /// Sends `messages` in order; every run of two or more consecutive ones to a bundle topic
-    /// goes out as bundles within ``Configuration/bundleLimits``.
-    private func send(_ messages: [[Data]], pub: ZMQSocket) {
-        guard !messages.isEmpty else { return }
-        let topics = bundleTopics.withLock { $0 }
-        var start = 0
-        while start < messages.count {
-            let first = messages[start]
-            var end = start + 1
-            if first.count == 3, topics.contains(first[0]) {
-                var bytes = BusBundle.entrySize(first)
-                while end < messages.count, end - start < bundleLimits.envelopes, messages[end].count == 3,
-                      messages[end][0] == first[0]
-                {
-                    bytes += BusBundle.entrySize(messages[end])
-                    guard bytes <= bundleLimits.bytes else { break }
-                    end += 1
-                }
-            }
-            do {
-                if end - start > 1 {
-                    try pub.send([first[0], BusBundle.pack(messages[start..<end])])
-                    bundlesPublished.wrappingAdd(1, ordering: .relaxed)
-                    bundledPublished.wrappingAdd(end - start, ordering: .relaxed)
-                } else {
-                    try pub.send(first)
-                }
-                published.wrappingAdd(end - start, ordering: .relaxed)
-            } catch {
-                logger.error("bus publish failed: \(error)")
-            }
-            start = end
-        }
     }
 
     private func execute(_ command: Command, sub: ZMQSocket, subscriptions: inout [Subscription: Int]) -> Bool {
