@@ -53,8 +53,13 @@ public final class BusConnection: Sendable {
     }
 
     private enum Command {
-        case send([Data])
-        case sendAll([[Data]])
+        /// Messages to publish, each the frames of one envelope, in order.
+        case send([[Data]])
+        /// Anything else the bus thread does for the connection.
+        case control(Control)
+    }
+
+    private enum Control {
         case subscribe(Subscription)
         case unsubscribe(Subscription)
         case close
@@ -149,26 +154,23 @@ public final class BusConnection: Sendable {
 
     /// Queues `envelope` for publishing. Never blocks; safe from any thread or event loop.
     public func publish(_ envelope: Envelope) {
-        enqueue(.send(envelope.encode()))
+        enqueue(.send([envelope.encode()]))
     }
 
     /// Queues `envelopes` for publishing, in order, with at most one wake-up of the bus thread.
     public func publish(_ envelopes: [Envelope]) {
-        switch envelopes.count {
-        case 0: return
-        case 1: publish(envelopes[0])
-        default: enqueue(.sendAll(envelopes.map { $0.encode() }))
-        }
+        guard !envelopes.isEmpty else { return }
+        enqueue(.send(envelopes.map { $0.encode() }))
     }
 
     /// Starts receiving messages that match `subscription`.
     public func subscribe(_ subscription: Subscription) {
-        enqueue(.subscribe(subscription))
+        enqueue(.control(.subscribe(subscription)))
     }
 
     /// Stops receiving messages for a subscription made before.
     public func unsubscribe(_ subscription: Subscription) {
-        enqueue(.unsubscribe(subscription))
+        enqueue(.control(.unsubscribe(subscription)))
     }
 
     /// The counters so far (each read on its own: they may be a message apart from each other).
@@ -189,14 +191,14 @@ public final class BusConnection: Sendable {
                 box.closeWaiters.append(waiter)
                 return false
             }
-            if resumeNow { waiter.resume() } else { enqueue(.close) }
+            if resumeNow { waiter.resume() } else { enqueue(.control(.close)) }
         }
     }
 
     private func enqueue(_ command: Command) {
         let wakeUp = outbox.withLock { box -> Bool in
             guard !box.closed else { return false }
-            if case .close = command { box.closed = true }
+            if case .control(.close) = command { box.closed = true }
             box.commands.append(command)
             return box.commands.count == 1
         }
@@ -235,12 +237,12 @@ extension BusConnection {
                 var outgoing: [[Data]] = []
                 for command in commands where running {
                     switch command {
-                    case .send(let frames): outgoing.append(frames)
-                    case .sendAll(let messages): outgoing += messages
-                    default:
+                    case .send(let messages):
+                        outgoing += messages
+                    case .control(let control):
                         send(outgoing, pub: pub)
                         outgoing.removeAll(keepingCapacity: true)
-                        running = execute(command, sub: sub, subscriptions: &subscriptions)
+                        running = execute(control, sub: sub, subscriptions: &subscriptions)
                     }
                 }
                 send(outgoing, pub: pub)
@@ -276,11 +278,9 @@ extension BusConnection {
         waiters.forEach { $0.resume() }
     }
 
-    private func execute(_ command: Command, sub: ZMQSocket, subscriptions: inout [Subscription: Int]) -> Bool {
+    private func execute(_ control: Control, sub: ZMQSocket, subscriptions: inout [Subscription: Int]) -> Bool {
         do {
-            switch command {
-            case .send, .sendAll:
-                break  // gathered by the run loop and sent by `send(_:pub:)`
+            switch control {
             case .subscribe(let subscription):
                 try sub.set(ZMQ_SUBSCRIBE, bytes: Array(subscription.zmqPrefix.utf8))
                 subscriptions[subscription, default: 0] += 1
