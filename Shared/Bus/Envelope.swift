@@ -55,8 +55,9 @@ public struct Envelope: Sendable, Equatable {
     public static func decode(_ frames: [Data]) throws(EnvelopeError) -> Envelope {
         guard frames.count >= 3 else { throw .missingFrames(count: frames.count) }
         guard let topic = String(data: frames[0], encoding: .utf8), !topic.isEmpty else { throw .badTopic }
-        let header = try frames[1].withUnsafeBytes { bytes in Result { () throws(EnvelopeError) in try Self.header(bytes) } }
-            .get()
+        let header = try frames[1].withUnsafeBytes { bytes in
+            Result { () throws(EnvelopeError) in try Self.header(bytes) }
+        }.get()
         // The body is not looked at here: its consumer parses it once, as the type it expects,
         // and a body that is not that (or not JSON at all) is `badBody` from `decodeBody`.
         return Envelope(topic: topic, header: header, body: frames[2],

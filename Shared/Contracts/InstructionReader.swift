@@ -87,7 +87,11 @@ extension JSONReader.Scanner {
                     var slots = InstructionSlots()
                     try object(into: &slots, depth: 2)
                     if malformed == nil {
-                        do throws(Instruction.Malformed) { list.append(try slots.instruction()) } catch { malformed = error }
+                        do throws(Instruction.Malformed) {
+                            list.append(try slots.instruction())
+                        } catch {
+                            malformed = error
+                        }
                     }
                 } else {
                     _ = try value(depth: 1)

@@ -75,7 +75,7 @@ final class BatchOutputs: Sendable {
         header.sid = event.sid
         header.edge = event.edge
         header.error = reply.error
-        let topic = reply.reaches.map { reaches in event.replyTopic(reaches: reaches) } ?? event.replyTopic(body: reply.body)
+        let topic = reply.reaches.map { event.replyTopic(reaches: $0) } ?? event.replyTopic(body: reply.body)
         return Envelope(topic: topic, header: header, body: reply.body,
                         attachments: reply.attachments)
     }
